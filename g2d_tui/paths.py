@@ -1,0 +1,33 @@
+"""Where g2d-tui keeps its files (platformdirs) and finds its stylesheets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "g2d-tui"
+CONFIG_ENV = "G2D_TUI_CONFIG"
+
+
+def config_path() -> Path:
+    """The settings file: ``$G2D_TUI_CONFIG`` or the platform's config dir."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def default_save_dir() -> Path:
+    """The user's pictures folder plus ``g2d-tui``."""
+    from platformdirs import user_pictures_path
+
+    return user_pictures_path() / APP_NAME
+
+
+def styles_dir() -> Path:
+    """``g2d_tui/styles`` in an installed wheel, the repo's ``styles/`` in a checkout."""
+    here = Path(__file__).parent
+    packaged = here / "styles"
+    return packaged if packaged.is_dir() else here.parent / "styles"

@@ -1,0 +1,1 @@
+"""Network and disk services. Nothing in here imports Textual."""

@@ -1,0 +1,1 @@
+"""Placeholder: the fake Gemini server lands here."""

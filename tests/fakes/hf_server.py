@@ -1,0 +1,1 @@
+"""Placeholder: the fake Hugging Face server lands here."""
