@@ -1,0 +1,55 @@
+"""Command line: parse flags, load settings, pick the language, detect graphics, run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from g2d_tui import __version__, i18n
+
+
+def _peek(argv: list[str]) -> argparse.Namespace:
+    """Read --lang and --config before the real parser, whose help must be translated."""
+    peek = argparse.ArgumentParser(add_help=False)
+    peek.add_argument("--lang")
+    peek.add_argument("--config")
+    known, _ = peek.parse_known_args(argv)
+    return known
+
+
+def build_parser() -> argparse.ArgumentParser:
+    t = i18n.t
+    parser = argparse.ArgumentParser(prog="g2d-tui", description=t("cli.description"), epilog=t("cli.epilog"))
+    parser._positionals.title = t("cli.positionals")
+    parser._optionals.title = t("cli.options")
+    for action in parser._actions:
+        if action.dest == "help":
+            action.help = t("cli.help")
+    parser.add_argument("--version", action="version", version=f"g2d-tui {__version__}", help=t("cli.version"))
+    parser.add_argument("--config", metavar=t("cli.path"), help=t("cli.config"))
+    parser.add_argument("--lang", choices=list(i18n.LANGUAGES), help=t("cli.lang"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    early = _peek(argv)
+    from g2d_tui.paths import config_path
+    from g2d_tui.settings.store import SettingsStore
+
+    store = SettingsStore(Path(early.config).expanduser() if early.config else config_path())
+    loaded = store.load()
+    i18n.set_language(i18n.resolve_language(early.lang, loaded.settings.ui.language))
+    args = build_parser().parse_args(argv)
+
+    # Asking the terminal which graphics it supports only works before Textual takes over.
+    import textual_image.renderable  # noqa: F401
+
+    from g2d_tui.app import G2DApp
+
+    G2DApp(store, loaded, language_from_cli=args.lang).run()
+
+
+if __name__ == "__main__":
+    main()

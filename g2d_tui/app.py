@@ -1,0 +1,214 @@
+"""G2DApp: holds settings and services, global keys and palette commands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.signal import Signal
+
+from g2d_tui import __version__, i18n
+from g2d_tui.i18n import t
+from g2d_tui.keys import bind, retranslate
+from g2d_tui.paths import styles_dir
+from g2d_tui.settings.model import Effective, Environment, Settings, effective
+from g2d_tui.settings.store import LoadResult, SettingsStore
+
+if TYPE_CHECKING:
+    from g2d_tui.services.gemini import GeminiChat
+    from g2d_tui.services.images.base import ImageBackend
+
+
+class G2DApp(App[None]):
+    """Chat with Gemini; /imagine draws through an image backend."""
+
+    TITLE = "g2d-tui"
+    CSS_PATH = [styles_dir() / "app.tcss", styles_dir() / "chat.tcss", styles_dir() / "settings.tcss"]
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        bind("ctrl+q", "quit", "quit", priority=True),
+        bind("f1", "help", "help"),
+        bind("f2,ctrl+comma", "open_settings", "settings"),
+    ]
+
+    def __init__(
+        self,
+        store: SettingsStore,
+        loaded: LoadResult | None = None,
+        environment: Environment | None = None,
+        *,
+        language_from_cli: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        loaded = loaded or store.load()
+        self.settings: Settings = loaded.settings
+        self.load_problems = loaded.problems
+        self.config_backup: Path | None = loaded.backup
+        self.extra_config = loaded.extra
+        self.environment = environment or Environment.from_environ()
+        self.language_from_cli = language_from_cli
+        self.settings_changed_signal: Signal[Settings] = Signal(self, "settings-changed")
+        self._gemini: GeminiChat | None = None
+        self._image_backend: ImageBackend | None = None
+        self.chat_models: list[str] = []
+        """Model ids from the API, filled by the chat screen's model-list worker."""
+
+    # -- services -----------------------------------------------------------------------
+
+    @property
+    def effective(self) -> Effective:
+        return effective(self.settings, self.environment)
+
+    @property
+    def gemini(self) -> GeminiChat:
+        from g2d_tui.services.gemini import GeminiChat
+
+        if self._gemini is None:
+            self._gemini = GeminiChat(self.gemini_config())
+        return self._gemini
+
+    def gemini_config(self):
+        from g2d_tui.services.gemini import GeminiConfig
+
+        gemini, resolved = self.settings.gemini, self.effective
+        return GeminiConfig(
+            api_key=resolved.gemini_api_key,
+            model=gemini.model,
+            temperature=gemini.temperature,
+            top_p=gemini.top_p,
+            top_k=gemini.top_k,
+            max_output_tokens=gemini.max_output_tokens,
+            base_url=resolved.gemini_base_url,
+        )
+
+    @property
+    def image_backend(self) -> ImageBackend:
+        if self._image_backend is None:
+            from g2d_tui.services.images import make_backend
+            from g2d_tui.services.images.hf import HFConfig
+
+            resolved = self.effective
+            config = HFConfig(api_key=resolved.hf_token, model=self.settings.images.model, base_url=resolved.hf_base_url)
+            self._image_backend = make_backend(self.settings.images.backend, config)
+        return self._image_backend
+
+    async def rebuild_services(self) -> None:
+        """Use new settings: keep the chat history, drop clients built with the old ones."""
+        if self._gemini is not None:
+            self._gemini.reconfigure(self.gemini_config())
+        old, self._image_backend = self._image_backend, None
+        if old is not None:
+            await old.aclose()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.settings.ui.theme in self.available_themes:
+            self.theme = self.settings.ui.theme
+        self.set_keymap(self.settings.keymap)
+        from g2d_tui.screens.chat import ChatScreen
+
+        self.push_screen(ChatScreen())
+
+    async def on_unmount(self) -> None:
+        await self._close_services()
+
+    async def _close_services(self) -> None:
+        closers = []
+        if self._gemini is not None:
+            closers.append(self._gemini.aclose())
+        if self._image_backend is not None:
+            closers.append(self._image_backend.aclose())
+        if closers:
+            await asyncio.gather(*closers, return_exceptions=True)
+
+    # -- settings -----------------------------------------------------------------------
+
+    def missing_keys(self) -> list[str]:
+        """Catalogue keys of the notes for keys that are not configured anywhere."""
+        resolved, missing = self.effective, []
+        if not resolved.gemini_api_key:
+            missing.append("keys.missing_gemini")
+        if not resolved.hf_token:
+            missing.append("keys.missing_hf")
+        return missing
+
+    async def save_settings(self, new: Settings) -> None:
+        """Persist ``new`` (off the event loop), then apply it everywhere.
+
+        Raises:
+            OSError: the file could not be written; nothing was applied.
+        """
+        await asyncio.to_thread(self.store.save, new, self.extra_config)
+        old, self.settings = self.settings, new
+        self.load_problems = []
+        await self.rebuild_services()
+        if new.ui.theme != old.ui.theme and new.ui.theme in self.available_themes:
+            self.theme = new.ui.theme
+        if new.keymap != old.keymap:
+            self.set_keymap(new.keymap)
+        if new.ui.language != old.ui.language and not self.language_from_cli:
+            self.switch_language(i18n.resolve_language(new.ui.language))
+        self.settings_changed_signal.publish(new)
+
+    def switch_language(self, language: str) -> None:
+        """Re-label everything that is on screen in ``language``."""
+        i18n.set_language(language)
+        for node in [self, *self.screen_stack]:
+            retranslate(node)
+            for widget in node.walk_children() if isinstance(node, Screen) else ():
+                retranslate(widget)
+                if hasattr(widget, "retranslate"):
+                    widget.retranslate()
+            if isinstance(node, Screen) and hasattr(node, "retranslate"):
+                node.retranslate()
+        self.refresh_bindings()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_open_settings(self) -> None:
+        from g2d_tui.screens.settings import SettingsScreen
+
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen(self.settings, self.environment))
+
+    def action_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_open_images_folder(self) -> None:
+        folder = Path(self.settings.images.save_dir).expanduser()
+        self.notify(t("images_folder.location", path=str(folder)), title=t("images_folder.title"))
+        self.run_worker(self._open_folder(folder), group="open-folder", exit_on_error=False)
+
+    async def _open_folder(self, folder: Path) -> None:
+        from g2d_tui.services.folders import open_in_file_manager
+
+        if not await asyncio.to_thread(open_in_file_manager, folder):
+            self.notify(t("images_folder.cannot_open"), severity="warning")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand(t("command.settings"), t("command.settings_help"), self.action_open_settings)
+        from g2d_tui.screens.chat import ChatScreen
+
+        if isinstance(screen, ChatScreen):
+            yield SystemCommand(t("command.new_chat"), t("command.new_chat_help"), screen.action_new_chat)
+            yield SystemCommand(t("command.copy_reply"), t("command.copy_reply_help"), screen.action_copy_reply)
+            yield SystemCommand(t("command.save_image"), t("command.save_image_help"), screen.action_save_image)
+            yield SystemCommand(t("command.pick_chat_model"), t("command.pick_chat_model_help"), screen.action_pick_chat_model)
+            yield SystemCommand(t("command.pick_image_model"), t("command.pick_image_model_help"), screen.action_pick_image_model)
+        yield SystemCommand(t("command.open_images"), t("command.open_images_help"), self.action_open_images_folder)
+        yield SystemCommand(t("command.theme"), t("command.theme_help"), self.action_change_theme)
+        yield SystemCommand(t("command.keys"), t("command.keys_help"), self.action_help)
+        yield SystemCommand(t("command.quit"), t("command.quit_help"), self.action_quit)
+
+    @property
+    def version(self) -> str:
+        return __version__

@@ -1,0 +1,1 @@
+"""Screens: chat and settings."""

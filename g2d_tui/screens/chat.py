@@ -1,0 +1,292 @@
+"""ChatScreen: the conversation, the prompt, the model pickers; owns the reply workers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Select, Static
+
+from g2d_tui import slash
+from g2d_tui.i18n import t
+from g2d_tui.keys import bind
+from g2d_tui.messages import PromptSubmitted
+from g2d_tui.screens.imagine import ImagineMixin
+from g2d_tui.services.errors import ServiceError
+from g2d_tui.widgets.chat_log import ChatLog
+from g2d_tui.widgets.image_card import ImageCard
+from g2d_tui.widgets.prompt_input import PromptInput
+from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
+
+if TYPE_CHECKING:
+    from g2d_tui.app import G2DApp
+    from g2d_tui.settings.model import Settings
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class ChatScreen(ImagineMixin, Screen[None]):
+    """Chat with Gemini; ``/imagine`` turns a request into a picture."""
+
+    app: G2DApp
+    BINDINGS = [
+        bind("escape", "cancel", "cancel"),
+        bind("ctrl+l", "new_chat", "new_chat"),
+        bind("ctrl+y", "copy_reply", "copy_reply"),
+        bind("ctrl+s", "save_image", "save_image"),
+        bind("f3", "pick_chat_model", "pick_chat_model"),
+        bind("f4", "pick_image_model", "pick_image_model"),
+        bind("ctrl+o", "app.open_images_folder", "open_images", show=False),
+    ]
+
+    busy: reactive[bool] = reactive(False, bindings=True)
+    """A reply is streaming."""
+    imagining: reactive[int] = reactive(0, bindings=True)
+    """How many /imagine runs are in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frame = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top-bar"):
+            yield Static("g2d-tui", id="app-title")
+            yield Select(self._chat_model_options(), value=self.app.settings.gemini.model, allow_blank=False, id="chat-model", compact=True)
+            yield Select(self._image_model_options(), value=self.app.settings.images.model, allow_blank=False, id="image-model", compact=True)
+        yield ChatLog(id="chat-log")
+        yield Static("", id="activity")
+        yield PromptInput(id="prompt")
+        yield Footer()
+
+    @property
+    def log_view(self) -> ChatLog:
+        return self.query_one(ChatLog)
+
+    @property
+    def prompt_input(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    async def on_mount(self) -> None:
+        self.prompt_input.focus()
+        self.set_interval(0.1, self._animate_activity)
+        self.app.settings_changed_signal.subscribe(self, self._settings_changed)
+        await self._welcome()
+        if self.app.effective.gemini_api_key:
+            self.load_models()
+
+    async def _welcome(self) -> None:
+        app = self.app
+        await self.log_view.add(Note(t("chat.welcome"), key="chat.welcome"))
+        for problem in app.load_problems:
+            await self.log_view.add(Note(problem.message(), "error", key=problem.key, params=problem.params))
+        if app.load_problems:
+            backup = str(app.config_backup) if app.config_backup else "-"
+            await self.log_view.add(Note(t("config.backup_made", path=backup), "warning", key="config.backup_made", params={"path": backup}))
+            self.notify(t("config.problems_notice", count=len(app.load_problems)), severity="warning", timeout=10)
+        missing = app.missing_keys()
+        for key in missing:
+            await self.log_view.add(Note(t(key), "warning", key=key))
+        if "keys.missing_gemini" in missing:
+            self.notify(t("keys.opening_settings"), severity="warning", timeout=8)
+            self.call_after_refresh(app.action_open_settings)
+
+    # -- submitting ---------------------------------------------------------------------
+
+    @on(PromptSubmitted)
+    async def _prompt_submitted(self, event: PromptSubmitted) -> None:
+        event.stop()
+        parsed = slash.parse(event.text)
+        if isinstance(parsed, slash.Invalid):
+            self.notify(t(parsed.key, command=parsed.command), severity="warning")
+            return
+        if isinstance(parsed, slash.Command):
+            self.prompt_input.remember(event.text)
+            await self._run_command(parsed.name)
+            return
+        if isinstance(parsed, slash.Chat) and self.busy:
+            self.notify(t("chat.busy"), severity="warning")
+            return
+        if not self.app.effective.gemini_api_key:
+            self.notify(t("keys.missing_gemini"), severity="error")
+            self.app.action_open_settings()
+            return
+        self.prompt_input.remember(event.text)
+        user = UserPrompt(event.text)
+        await self.log_view.add(user)
+        self.log_view.anchor()
+        if isinstance(parsed, slash.Imagine):
+            card = ImageCard(parsed.request)
+            await self.log_view.add(card)
+            self.imagining += 1
+            self.imagine(parsed.request, card, user, event.text)
+        else:
+            reply = GeminiReply(self.app.settings.gemini.model)
+            await self.log_view.add(reply)
+            reply.set_state("streaming")
+            self.busy = True
+            self.stream_reply(parsed.text, reply, user, event.text)
+
+    async def _run_command(self, name: str) -> None:
+        if name == "new":
+            await self.action_new_chat()
+        elif name == "settings":
+            self.app.action_open_settings()
+        elif name == "help":
+            await self.log_view.add(Note(t("slash.help"), key="slash.help"))
+
+    @work(exclusive=True, group="reply")
+    async def stream_reply(self, text: str, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
+        """Stream Gemini's answer into ``reply``; on failure give the text back to the input."""
+        stream = Markdown.get_stream(reply.markdown)
+        gemini = self.app.gemini
+        failed: ServiceError | None = None
+        try:
+            async for chunk in gemini.stream(text):
+                reply.text += chunk
+                await stream.write(chunk)
+        except ServiceError as error:
+            failed = error
+        finally:
+            await stream.stop()
+            self.busy = False
+        outcome = gemini.last_outcome
+        if failed is not None:
+            await self._reply_failed(failed, reply, user, typed)
+        elif outcome is not None and outcome.cancelled:
+            reply.set_state("cancelled")
+        elif outcome is not None and outcome.truncated:
+            reason = outcome.finish_reason or ""
+            reply.set_state("truncated", t(f"chat.stopped.{reason.lower()}", reason=reason) if reason in ("MAX_TOKENS", "SAFETY", "RECITATION") else t("chat.stopped.other", reason=reason))
+        else:
+            reply.set_state("done")
+
+    async def _reply_failed(self, error: ServiceError, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
+        if reply.text:
+            reply.set_state("failed")
+        else:
+            await reply.remove()
+        user.mark_failed()
+        await self.log_view.add(Note(error.message(), "error", key=error.key, params=error.params))
+        self.notify(error.message(), severity="error", timeout=8)
+        self.prompt_input.restore(typed)
+
+    # -- models -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="models")
+    async def load_models(self) -> None:
+        """Fill the chat model picker from the API; on failure keep the configured model."""
+        try:
+            models = await self.app.gemini.list_models()
+        except ServiceError as error:
+            key = "chat.models_unavailable"
+            await self.log_view.add(Note(t(key, reason=error.message()), "warning", key=key, params={"reason": error.message()}))
+            return
+        self.app.chat_models = [model.name for model in models]
+        picker = self.query_one("#chat-model", Select)
+        picker.set_options(self._chat_model_options())
+        picker.value = self.app.settings.gemini.model
+
+    def _chat_model_options(self) -> list[tuple[str, str]]:
+        names = list(self.app.chat_models)
+        if self.app.settings.gemini.model not in names:
+            names.insert(0, self.app.settings.gemini.model)
+        return [(name, name) for name in names]
+
+    def _image_model_options(self) -> list[tuple[str, str]]:
+        from g2d_tui.services.images.hf import CURATED_MODELS
+
+        names = list(CURATED_MODELS)
+        if self.app.settings.images.model not in names:
+            names.insert(0, self.app.settings.images.model)
+        return [(name, name) for name in names]
+
+    @on(Select.Changed, "#chat-model")
+    def _chat_model_picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.app.settings.gemini.model:
+            new = self.app.settings.copy()
+            new.gemini.model = event.value
+            self.persist(new)
+
+    @on(Select.Changed, "#image-model")
+    def _image_model_picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.app.settings.images.model:
+            new = self.app.settings.copy()
+            new.images.model = event.value
+            self.persist(new)
+
+    @work(group="persist")
+    async def persist(self, new: Settings) -> None:
+        try:
+            await self.app.save_settings(new)
+        except OSError as error:
+            self.notify(t("settings.save_failed", path=str(self.app.store.path), reason=error.strerror or type(error).__name__), severity="error")
+
+    def _settings_changed(self, settings: Settings) -> None:
+        for picker_id, options, value in (
+            ("#chat-model", self._chat_model_options(), settings.gemini.model),
+            ("#image-model", self._image_model_options(), settings.images.model),
+        ):
+            picker = self.query_one(picker_id, Select)
+            if picker.value != value:
+                picker.set_options(options)
+                picker.value = value
+        if self.app.effective.gemini_api_key and not self.app.chat_models:
+            self.load_models()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "reply")
+        self.workers.cancel_group(self, "imagine")
+
+    async def action_new_chat(self) -> None:
+        self.workers.cancel_group(self, "reply")
+        self.workers.cancel_group(self, "imagine")
+        self.app.gemini.reset()
+        await self.log_view.remove_children()
+        await self.log_view.add(Note(t("chat.new_chat"), key="chat.new_chat"))
+        self.prompt_input.focus()
+
+    def action_copy_reply(self) -> None:
+        replies = [reply for reply in self.query(GeminiReply) if reply.text]
+        if not replies:
+            self.notify(t("chat.nothing_to_copy"), severity="warning")
+            return
+        self.app.copy_to_clipboard(replies[-1].text)
+        self.notify(t("chat.copied"))
+
+    def action_pick_chat_model(self) -> None:
+        picker = self.query_one("#chat-model", Select)
+        picker.focus()
+        picker.action_show_overlay()
+
+    def action_pick_image_model(self) -> None:
+        picker = self.query_one("#image-model", Select)
+        picker.focus()
+        picker.action_show_overlay()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.busy or self.imagining > 0
+        return True
+
+    def _animate_activity(self) -> None:
+        activity = self.query_one("#activity", Static)
+        parts = []
+        if self.busy:
+            parts.append(t("chat.streaming"))
+        if self.imagining:
+            parts.append(t("imagine.running", count=self.imagining))
+        if parts:
+            self._frame = (self._frame + 1) % len(SPINNER)
+            activity.update(f"{SPINNER[self._frame]} {' · '.join(parts)} — {t('chat.esc_cancels')}")
+        else:
+            activity.update("")
+        self.set_class(bool(parts), "-busy")
+
+    def retranslate(self) -> None:
+        self._animate_activity()

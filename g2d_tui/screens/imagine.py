@@ -1,0 +1,132 @@
+"""The /imagine pipeline, as ChatScreen workers: prompt -> image -> screen -> folder."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.worker import get_current_worker
+
+from g2d_tui.i18n import t
+from g2d_tui.messages import ImageSaved
+from g2d_tui.services.errors import ServiceError
+from g2d_tui.widgets.image_card import ImageCard
+
+if TYPE_CHECKING:
+    from g2d_tui.app import G2DApp
+    from g2d_tui.services.images.base import GeneratedImage
+    from g2d_tui.widgets.prompt_input import PromptInput
+    from g2d_tui.widgets.turns import UserPrompt
+
+LIVE_PICTURES = 12
+"""Cards that keep their pixels in memory; older ones show their saved path instead."""
+DISPLAY_COLUMNS, DISPLAY_ROWS = 64, 24
+
+
+class ImagineMixin:
+    """Mixed into ChatScreen, which provides ``app``, ``imagining`` and ``prompt_input``."""
+
+    app: G2DApp
+    imagining: int
+    prompt_input: PromptInput
+
+    @work(group="imagine", exit_on_error=False)
+    async def imagine(self, request: str, card: ImageCard, user: UserPrompt, typed: str) -> None:
+        """Ask Gemini for a prompt, draw it, show it, save it. Several may run at once."""
+        from g2d_tui.services.image_codec import display_copy
+        from g2d_tui.services.images.base import ImageRequest
+
+        app, images = self.app, self.app.settings.images
+        try:
+            prompt = await app.gemini.write_image_prompt(request, app.settings.gemini.max_prompt_tokens)
+            card.set_prompt(prompt)
+            image_request = ImageRequest(
+                prompt=prompt.prompt,
+                negative_prompt=", ".join(part for part in (prompt.negative_prompt, images.negative_prompt) if part),
+                width=images.width,
+                height=images.height,
+                steps=images.steps,
+                guidance_scale=images.guidance_scale,
+                seed=images.seed,
+                source_request=request,
+            )
+            image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
+            card.set_status("decoding", "imagine.decoding")
+            width, height = _display_box()
+            picture = await asyncio.to_thread(display_copy, image.data, width, height)
+            await card.show(image, picture)
+        except ServiceError as error:
+            card.set_error(error.key, **error.params)
+            user.mark_failed()
+            self.notify(error.message(), severity="error", timeout=8)  # type: ignore[attr-defined]
+            self.prompt_input.restore(typed)
+            return
+        except asyncio.CancelledError:
+            card.set_status("cancelled", "imagine.cancelled")
+            raise
+        finally:
+            self.imagining -= 1
+        self._release_old_pictures()
+        if images.auto_save:
+            await self._save_card(card, image)
+
+    async def _save_card(self, card: ImageCard, image: GeneratedImage) -> None:
+        from g2d_tui.services.image_store import save
+
+        folder = Path(self.app.settings.images.save_dir).expanduser()
+        try:
+            path = await asyncio.to_thread(save, image, folder)
+        except ServiceError as error:
+            card.set_save_error(error.message())
+            self.notify(error.message(), severity="error", timeout=10)  # type: ignore[attr-defined]
+            return
+        card.set_saved(path)
+        self.post_message(ImageSaved(path))  # type: ignore[attr-defined]
+        self.notify(t("imagine.saved", path=str(path)))  # type: ignore[attr-defined]
+
+    @work(group="save-image", exit_on_error=False)
+    async def save_card(self, card: ImageCard) -> None:
+        if card.image is not None:
+            await self._save_card(card, card.image)
+
+    def action_save_image(self) -> None:
+        cards = [card for card in self.query(ImageCard) if card.image is not None]  # type: ignore[attr-defined]
+        focused = self.focused  # type: ignore[attr-defined]
+        chosen = next((card for card in cards if focused is not None and focused in card.walk_children()), None)
+        if chosen is None and cards:
+            chosen = cards[-1]
+        if chosen is None:
+            saved = [card for card in self.query(ImageCard) if card.saved_path]  # type: ignore[attr-defined]
+            self.notify(t("imagine.already_saved" if saved else "imagine.nothing_to_save"), severity="warning")  # type: ignore[attr-defined]
+            return
+        self.save_card(chosen)
+
+    @on(ImageCard.SaveRequested)
+    def _save_requested(self, event: ImageCard.SaveRequested) -> None:
+        event.stop()
+        self.save_card(event.card)
+
+    @on(ImageCard.CopyPromptRequested)
+    def _copy_prompt(self, event: ImageCard.CopyPromptRequested) -> None:
+        event.stop()
+        if event.card.prompt is not None:
+            self.app.copy_to_clipboard(event.card.prompt.prompt)
+            self.notify(t("imagine.prompt_copied"))  # type: ignore[attr-defined]
+
+    def _release_old_pictures(self) -> None:
+        shown = [card for card in self.query(ImageCard) if card.query(".card-image")]  # type: ignore[attr-defined]
+        for card in shown[:-LIVE_PICTURES]:
+            card.release_picture()
+
+
+def _display_box() -> tuple[int, int]:
+    """Pixels worth keeping for display: enough for the card at the terminal's cell size."""
+    try:
+        from textual_image._terminal import get_cell_size
+
+        cell = get_cell_size()
+        return DISPLAY_COLUMNS * cell.width, DISPLAY_ROWS * cell.height
+    except Exception:  # no terminal to ask (tests, pipes): a modest default
+        return 640, 480

@@ -1,0 +1,322 @@
+"""SettingsScreen: edit a copy of the settings, validate inline, save atomically."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
+
+from g2d_tui.i18n import LANGUAGES, t
+from g2d_tui.keys import bind
+from g2d_tui.screens.confirm import ConfirmScreen
+from g2d_tui.screens.settings_form import ALL_FIELDS, FORM, FormField
+from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce
+
+if TYPE_CHECKING:
+    from g2d_tui.app import G2DApp
+
+
+class SettingsScreen(Screen[None]):
+    """Every setting, grouped by section; ``ctrl+s`` saves, ``escape`` goes back."""
+
+    app: G2DApp
+    BINDINGS = [
+        bind("ctrl+s", "save", "save_settings", priority=True),
+        bind("ctrl+r", "revert", "revert_settings"),
+        bind("ctrl+t", "toggle_secrets", "toggle_secrets"),
+        bind("escape", "close", "close_settings"),
+    ]
+
+    dirty: reactive[bool] = reactive(False, bindings=True)
+    """True while the form differs from the saved settings."""
+    secrets_visible: reactive[bool] = reactive(False)
+
+    def __init__(self, settings: Settings, environment: Environment) -> None:
+        super().__init__()
+        self.original = settings.copy()
+        self.environment = environment
+        self.errors: dict[str, str] = {}
+        self._saving = False
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("settings.title"), id="settings-title")
+        with VerticalScroll(id="settings-form"):
+            for section, form_fields in FORM.items():
+                yield Static(t(f"settings.section.{section}"), classes="section-title", id=f"section-{section}")
+                for item in form_fields:
+                    yield from self._row(item)
+        with Horizontal(id="settings-actions"):
+            yield Static("", id="settings-status")
+            yield Button(t("settings.button.revert"), id="revert", variant="default")
+            yield Button(t("settings.button.save"), id="save", variant="primary")
+        yield Footer()
+
+    def _row(self, item: FormField) -> ComposeResult:
+        value = self._saved_value(item)
+        with Horizontal(classes="field-row", id=f"row-{item.widget_id}"):
+            yield Label(t(item.label_key), classes="field-label", id=f"label-{item.widget_id}")
+            with Vertical(classes="field-body"):
+                with Horizontal(classes="field-control"):
+                    yield self._control(item, value)
+                    if item.kind == "secret":
+                        yield Button(t("settings.button.show"), id=f"show-{item.widget_id}", classes="show-secret", compact=True)
+                yield Static(self._hint(item), classes="field-hint", id=f"hint-{item.widget_id}")
+
+    def _control(self, item: FormField, value: Any):
+        widget_id = item.widget_id
+        if item.kind == "bool":
+            return Switch(value=bool(value), id=widget_id)
+        if item.kind == "choice":
+            options = self._choices(item)
+            if value not in [option[1] for option in options]:
+                options.append((str(value), value))
+            return Select(options, value=value, allow_blank=False, id=widget_id)
+        suggester = None
+        if item.kind == "chat_model":
+            suggester = SuggestFromList(self.app.chat_models or [value], case_sensitive=False)
+        elif item.kind == "image_model":
+            from g2d_tui.services.images.hf import CURATED_MODELS
+
+            suggester = SuggestFromList(CURATED_MODELS, case_sensitive=False)
+        return Input(
+            value=str(value),
+            password=item.kind == "secret",
+            suggester=suggester,
+            placeholder=t(f"settings.placeholder.{item.section}.{item.name}"),
+            id=widget_id,
+            select_on_focus=False,
+        )
+
+    def _choices(self, item: FormField) -> list[tuple[str, str]]:
+        if item.name == "language":
+            return [(t("settings.language_auto"), ""), *((name, code) for code, name in LANGUAGES.items())]
+        if item.name == "theme":
+            names = [name for name in self.app.available_themes if not name.startswith("textual-ansi")] or list(THEMES)
+            return [(name, name) for name in sorted(names)]
+        return [(t(f"settings.backend.{name}"), name) for name in IMAGE_BACKENDS]
+
+    def _hint(self, item: FormField) -> str:
+        env = self.environment
+        if (item.section, item.name) == ("gemini", "api_key") and env.gemini_api_key:
+            return t("settings.hint.env_override", var=env.gemini_key_var)
+        if (item.section, item.name) == ("images", "api_key") and env.hf_token:
+            return t("settings.hint.env_override", var="HF_TOKEN")
+        if (item.section, item.name) == ("gemini", "base_url") and env.gemini_base_url:
+            return t("settings.hint.env_override", var="GOOGLE_GEMINI_BASE_URL")
+        if (item.section, item.name) == ("images", "base_url") and env.hf_base_url:
+            return t("settings.hint.env_override", var="G2D_HF_BASE_URL")
+        return t(item.hint_key)
+
+    def on_mount(self) -> None:
+        self.query_one("#gemini--api-key", Input).focus()
+        self._update_status()
+
+    # -- reading the form ---------------------------------------------------------------
+
+    def _raw_value(self, item: FormField) -> Any:
+        widget = self.query_one(f"#{item.widget_id}")
+        if isinstance(widget, (Switch, Select, Input)):
+            return widget.value
+        raise TypeError(item.widget_id)
+
+    def collect(self) -> tuple[Settings, dict[str, str]]:
+        """The form as Settings plus the field errors (widget id -> message)."""
+        result = self.original.copy()
+        errors: dict[str, str] = {}
+        for item in ALL_FIELDS:
+            try:
+                setattr(getattr(result, item.section), item.name, coerce(item.section, item.name, self._raw_value(item)))
+            except FieldError as error:
+                errors[item.widget_id] = error.message()
+        for widget_id, message in self.errors.items():
+            errors.setdefault(widget_id, message)
+        return result, errors
+
+    def _validate(self, item: FormField) -> None:
+        try:
+            coerce(item.section, item.name, self._raw_value(item))
+        except FieldError as error:
+            self._show_error(item, error.message())
+        else:
+            self._show_error(item, None)
+        self._refresh_dirty()
+
+    def _show_error(self, item: FormField, message: str | None) -> None:
+        hint = self.query_one(f"#hint-{item.widget_id}", Static)
+        row = self.query_one(f"#row-{item.widget_id}")
+        if message:
+            self.errors[item.widget_id] = message
+            hint.update(f"✗ {message}")
+        else:
+            self.errors.pop(item.widget_id, None)
+            hint.update(self._hint(item))
+        row.set_class(bool(message), "-invalid")
+        self._update_status()
+
+    def _refresh_dirty(self) -> None:
+        self.dirty = any(str(self._raw_value(item)) != str(self._saved_value(item)) for item in ALL_FIELDS)
+
+    def _saved_value(self, item: FormField) -> Any:
+        return getattr(getattr(self.original, item.section), item.name)
+
+    def watch_dirty(self) -> None:
+        self.set_class(self.dirty, "-dirty")
+        self._update_status()
+
+    def _update_status(self) -> None:
+        if not self.is_mounted:
+            return
+        status = self.query_one("#settings-status", Static)
+        if self.errors:
+            status.update(t("settings.status.errors", count=len(self.errors)))
+        elif self.dirty:
+            status.update(t("settings.status.unsaved"))
+        else:
+            status.update(t("settings.status.saved_path", path=str(self.app.store.path)))
+
+    def _field(self, widget_id: str | None) -> FormField | None:
+        return next((item for item in ALL_FIELDS if item.widget_id == widget_id), None)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        item = self._field(event.input.id)
+        if item is None:
+            return
+        self._validate(item)
+        if item.kind == "folder" and item.widget_id not in self.errors:
+            self.check_folder(event.value)
+
+    @on(Switch.Changed)
+    @on(Select.Changed)
+    def _choice_changed(self, event: Switch.Changed | Select.Changed) -> None:
+        item = self._field(event.control.id)
+        if item is not None:
+            self._validate(item)
+
+    @work(exclusive=True, group="folder-check")
+    async def check_folder(self, path: str) -> None:
+        """Check the images folder off the event loop, after typing pauses."""
+        from g2d_tui.services.folders import check_writable_folder
+
+        await asyncio.sleep(0.25)
+        problem = await asyncio.to_thread(check_writable_folder, path)
+        item = self._field("images--save-dir")
+        if item is not None and self._raw_value(item) == path:
+            self._show_error(item, t(problem) if problem else None)
+
+    # -- actions ------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#revert")
+    def _revert_pressed(self) -> None:
+        self.action_revert()
+
+    @on(Button.Pressed, ".show-secret")
+    def _show_pressed(self) -> None:
+        self.action_toggle_secrets()
+
+    def action_toggle_secrets(self) -> None:
+        self.secrets_visible = not self.secrets_visible
+
+    def watch_secrets_visible(self, visible: bool) -> None:
+        for item in ALL_FIELDS:
+            if item.kind == "secret":
+                self.query_one(f"#{item.widget_id}", Input).password = not visible
+                self.query_one(f"#show-{item.widget_id}", Button).label = t(
+                    "settings.button.hide" if visible else "settings.button.show"
+                )
+
+    def action_save(self) -> None:
+        new, errors = self.collect()
+        if errors:
+            self.notify(t("settings.fix_errors", count=len(errors)), severity="error")
+            first = next(iter(errors))
+            self.query_one(f"#{first}").focus()
+            return
+        if not self._saving:
+            self.save(new)
+
+    @work(exclusive=True, group="save-settings")
+    async def save(self, new: Settings) -> None:
+        self._saving = True
+        try:
+            await self.app.save_settings(new)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            self.notify(t("settings.save_failed", path=str(self.app.store.path), reason=reason), severity="error", timeout=10)
+            return
+        finally:
+            self._saving = False
+        self.original = new.copy()
+        self.dirty = False
+        self.notify(t("settings.saved", path=str(self.app.store.path)))
+
+    def action_revert(self) -> None:
+        for item in ALL_FIELDS:
+            value = self._saved_value(item)
+            widget = self.query_one(f"#{item.widget_id}")
+            if isinstance(widget, Input):
+                widget.value = str(value)
+            elif isinstance(widget, (Switch, Select)):
+                widget.value = value
+        self.errors.clear()
+        for item in ALL_FIELDS:
+            self._show_error(item, None)
+        self.dirty = False
+
+    def action_close(self) -> None:
+        if not self.dirty:
+            self.dismiss()
+            return
+
+        def decided(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save()
+                if not self.collect()[1]:
+                    self.call_after_refresh(self._dismiss_after_save)
+            elif choice == "discard":
+                self.dismiss()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                t("settings.unsaved.title"),
+                t("settings.unsaved.body"),
+                [("save", t("settings.unsaved.save"), "primary"), ("discard", t("settings.unsaved.discard"), "error"), ("cancel", t("settings.unsaved.cancel"), "default")],
+            ),
+            decided,
+        )
+
+    async def _dismiss_after_save(self) -> None:
+        await self.workers.wait_for_complete()
+        if not self.dirty:
+            self.dismiss()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "revert":
+            return self.dirty
+        return True
+
+    def retranslate(self) -> None:
+        self.query_one("#settings-title", Static).update(t("settings.title"))
+        for section in FORM:
+            self.query_one(f"#section-{section}", Static).update(t(f"settings.section.{section}"))
+        for item in ALL_FIELDS:
+            self.query_one(f"#label-{item.widget_id}", Label).update(t(item.label_key))
+            if item.widget_id not in self.errors:
+                self.query_one(f"#hint-{item.widget_id}", Static).update(self._hint(item))
+        self.query_one("#save", Button).label = t("settings.button.save")
+        self.query_one("#revert", Button).label = t("settings.button.revert")
+        self.watch_secrets_visible(self.secrets_visible)
+        self._update_status()

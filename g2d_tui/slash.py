@@ -1,0 +1,54 @@
+"""Parse what the user typed: plain chat or a slash command. Pure, no Textual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chat:
+    text: str
+
+
+@dataclass(frozen=True)
+class Imagine:
+    request: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command without arguments: ``help``, ``new``, ``settings``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A slash command we cannot run; ``key`` says why (i18n)."""
+
+    key: str
+    command: str = ""
+
+
+Parsed = Chat | Imagine | Command | Invalid
+SIMPLE_COMMANDS = {"help": "help", "new": "new", "clear": "new", "settings": "settings"}
+
+
+def parse(text: str) -> Parsed:
+    """``/imagine a fox`` -> Imagine("a fox"); ``//text`` sends ``/text`` as chat."""
+    stripped = text.strip()
+    if stripped.startswith("//"):
+        return Chat(stripped[1:])
+    if not stripped.startswith("/"):
+        return Chat(stripped)
+    head, _, rest = stripped[1:].partition(" ")
+    if "\n" in head:
+        head, _, more = head.partition("\n")
+        rest = f"{more} {rest}".strip()
+    name = head.lower()
+    if name == "imagine":
+        request = " ".join(rest.split())
+        return Imagine(request) if request else Invalid("slash.imagine_empty", "imagine")
+    if name in SIMPLE_COMMANDS:
+        return Command(SIMPLE_COMMANDS[name])
+    return Invalid("slash.unknown", name)

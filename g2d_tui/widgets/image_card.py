@@ -1,0 +1,194 @@
+"""ImageCard: one /imagine run — its prompt, progress, the picture and where it was saved."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from g2d_tui.i18n import t
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+    from g2d_tui.services.gemini import ImagePrompt
+    from g2d_tui.services.images.base import GeneratedImage, Progress
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+RENDERER_ENV = "G2D_TUI_IMAGE_RENDERER"
+
+
+def image_widget_class():
+    """The textual-image widget: auto-detected, or forced by ``$G2D_TUI_IMAGE_RENDERER``."""
+    import textual_image.widget as widgets
+
+    forced = os.environ.get(RENDERER_ENV, "auto").strip().lower()
+    return {
+        "halfcell": widgets.HalfcellImage,
+        "unicode": widgets.UnicodeImage,
+        "tgp": widgets.TGPImage,
+        "kitty": widgets.TGPImage,
+        "sixel": widgets.SixelImage,
+    }.get(forced, widgets.Image)
+
+
+class ImageCard(Vertical):
+    """Shows the state of one image request; posts SaveRequested from its button."""
+
+    DEFAULT_CSS = """
+    ImageCard { height: auto; border: round $secondary; padding: 0 1; margin: 0 0 1 0; }
+    ImageCard.-error { border: round $error; }
+    ImageCard .card-prompt { color: $text; }
+    ImageCard .card-negative { color: $text-muted; }
+    ImageCard .card-status { color: $text-accent; }
+    ImageCard.-error .card-status { color: $text-error; }
+    ImageCard .card-image { width: auto; height: auto; max-height: 24; max-width: 100%; }
+    ImageCard .card-saved { color: $text-success; }
+    ImageCard .card-actions { height: auto; }
+    ImageCard .card-actions Button { margin-right: 1; }
+    """
+
+    class SaveRequested(Message):
+        def __init__(self, card: ImageCard) -> None:
+            super().__init__()
+            self.card = card
+
+    class CopyPromptRequested(Message):
+        def __init__(self, card: ImageCard) -> None:
+            super().__init__()
+            self.card = card
+
+    def __init__(self, request: str) -> None:
+        super().__init__(classes="turn")
+        self.request = request
+        self.prompt: ImagePrompt | None = None
+        self.image: GeneratedImage | None = None
+        """The full image bytes, kept only until they are saved."""
+        self.saved_path: Path | None = None
+        self.state = "prompting"
+        self._status_key = "imagine.writing_prompt"
+        self._status_params: dict[str, object] = {}
+        self._deadline: float | None = None
+        self._frame = 0
+        self.border_title = t("imagine.title")
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self.request), classes="card-request")
+        yield Static("", classes="card-prompt")
+        yield Static("", classes="card-negative")
+        yield Static("", classes="card-status")
+        yield Static("", classes="card-saved")
+        with Horizontal(classes="card-actions"):
+            yield Button(t("imagine.copy_prompt"), classes="copy-prompt", compact=True, disabled=True)
+            yield Button(t("imagine.save"), classes="save-image", compact=True, disabled=True)
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(0.1, self._tick)
+        self._render_status()
+
+    # -- state changes (called by the screen's worker) ----------------------------------
+
+    def set_prompt(self, prompt: ImagePrompt) -> None:
+        self.prompt = prompt
+        self.query_one(".card-prompt", Static).update(Content(prompt.prompt))
+        if prompt.negative_prompt:
+            self.query_one(".card-negative", Static).update(Content(t("imagine.negative", text=prompt.negative_prompt)))
+        self.query_one(".copy-prompt", Button).disabled = False
+        self.set_status("generating", "imagine.generating")
+
+    def on_progress(self, progress: Progress) -> None:
+        if progress.kind == "loading":
+            self._deadline = time.monotonic() + progress.wait
+            self.set_status("generating", "imagine.cold_start", waited=int(progress.waited), limit=int(progress.limit))
+        elif progress.kind == "retrying_black":
+            self._deadline = None
+            self.set_status("generating", "imagine.retrying_black")
+        elif progress.kind == "sending":
+            self._deadline = None
+            self.set_status("generating", "imagine.generating")
+
+    def set_status(self, state: str, key: str, **params: object) -> None:
+        self.state = state
+        self._status_key, self._status_params = key, params
+        for name in ("prompting", "generating", "decoding", "shown", "error", "cancelled"):
+            self.set_class(state == name, f"-{name}")
+        self._render_status()
+
+    async def show(self, image: GeneratedImage, picture: PILImage) -> None:
+        """Mount the picture (already decoded and scaled off the event loop)."""
+        self.image = image
+        widget = image_widget_class()(picture, classes="card-image")
+        await self.mount(widget, before=self.query_one(".card-saved"))
+        self.set_status("shown", "imagine.done", width=image.width, height=image.height, seed=image.seed, model=image.model)
+        self.query_one(".save-image", Button).disabled = False
+
+    def set_saved(self, path: Path) -> None:
+        self.saved_path = path
+        self.image = None  # the file has the bytes now; keep memory small
+        self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=str(path))))
+        self.query_one(".save-image", Button).disabled = True
+
+    def set_save_error(self, message: str) -> None:
+        self.query_one(".card-saved", Static).update(Content(t("imagine.save_failed", reason=message)))
+        self.query_one(".card-saved", Static).add_class("-error")
+
+    def set_error(self, key: str, **params: object) -> None:
+        """Show a failure (catalogue key + params, so it re-translates)."""
+        self.set_status("error", key, **params)
+
+    def release_picture(self) -> None:
+        """Drop the on-screen pixels of an old card (memory); the file stays on disk."""
+        for widget in self.query(".card-image"):
+            widget.remove()
+        if self.saved_path is not None:
+            self.query_one(".card-status", Static).update(t("imagine.released"))
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        if self.state in ("prompting", "generating", "decoding"):
+            self._frame = (self._frame + 1) % len(SPINNER)
+            self._render_status()
+
+    def _render_status(self) -> None:
+        if not self.is_mounted:
+            return
+        status = self.query_one(".card-status", Static)
+        if self.state == "error":
+            status.update(Content(f"✗ {t(self._status_key, **self._status_params)}"))
+            return
+        text = t(self._status_key, **self._status_params) if self._status_key else ""
+        if self.state in ("prompting", "generating", "decoding"):
+            if self._deadline is not None:
+                remaining = max(0, round(self._deadline - time.monotonic()))
+                text = f"{text} — {t('imagine.next_try', seconds=remaining)}"
+            text = f"{SPINNER[self._frame]} {text} · {t('imagine.esc_cancels')}"
+        status.update(Content(text))
+
+    def retranslate(self) -> None:
+        self.border_title = t("imagine.title")
+        self.query_one(".copy-prompt", Button).label = t("imagine.copy_prompt")
+        self.query_one(".save-image", Button).label = t("imagine.save")
+        if self.prompt and self.prompt.negative_prompt:
+            self.query_one(".card-negative", Static).update(Content(t("imagine.negative", text=self.prompt.negative_prompt)))
+        if self.saved_path:
+            self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=str(self.saved_path))))
+        self._render_status()
+
+    @on(Button.Pressed, ".save-image")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.SaveRequested(self))
+
+    @on(Button.Pressed, ".copy-prompt")
+    def _copy_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.CopyPromptRequested(self))

@@ -1,0 +1,62 @@
+"""PromptInput: multi-line input; Enter sends, ctrl+j inserts a newline, alt+up/down walk history."""
+
+from __future__ import annotations
+
+from textual.widgets import TextArea
+
+from g2d_tui.i18n import t
+from g2d_tui.keys import bind
+from g2d_tui.messages import PromptSubmitted
+
+
+class PromptInput(TextArea):
+    """Posts ``PromptSubmitted`` on Enter; keeps what was sent for recall."""
+
+    BINDINGS = [
+        bind("enter", "submit", "send", priority=True),
+        bind("ctrl+j,shift+enter", "newline", "newline", key_display="ctrl+j"),
+        bind("alt+up", "history(-1)", "history_previous", show=False),
+        bind("alt+down", "history(1)", "history_next", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", compact=True, **kwargs)
+        self.sent: list[str] = []
+        self._history_index = 0
+        self._draft = ""
+        self.placeholder = t("chat.placeholder")
+
+    def action_submit(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        self.post_message(PromptSubmitted(text))
+
+    def remember(self, text: str) -> None:
+        """Add ``text`` to the history and clear the input."""
+        if not self.sent or self.sent[-1] != text:
+            self.sent.append(text)
+        self._history_index = len(self.sent)
+        self.clear()
+
+    def restore(self, text: str) -> None:
+        """Put ``text`` back (after a failure) unless the user already typed something else."""
+        if not self.text.strip():
+            self.load_text(text)
+            self.move_cursor(self.document.end)
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_history(self, step: int) -> None:
+        if not self.sent:
+            return
+        if self._history_index == len(self.sent):
+            self._draft = self.text
+        self._history_index = max(0, min(len(self.sent), self._history_index + step))
+        text = self._draft if self._history_index == len(self.sent) else self.sent[self._history_index]
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def retranslate(self) -> None:
+        self.placeholder = t("chat.placeholder")
