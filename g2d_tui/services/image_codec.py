@@ -1,0 +1,272 @@
+"""Pillow work on generated images: validate, shrink for display, embed generation metadata.
+
+Every function here is synchronous and CPU-bound: call them through
+``asyncio.to_thread`` or a thread worker, never on the event loop. Pillow is imported
+inside the functions so importing this module costs nothing at startup.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from g2d_tui.services.images.base import ImageError
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+    from g2d_tui.services.images.base import GeneratedImage
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SOFTWARE = "g2d-tui"
+# Chunks we write; copies already in a received PNG are dropped so readers see ours.
+_OUR_KEYWORDS = frozenset({b"parameters", b"Software", b"g2d-request"})
+_BLACK_MEAN = 3.0
+_BLACK_SPREAD = 2.0
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What :func:`inspect` found out about an encoded image."""
+
+    width: int
+    height: int
+    format: str
+    """Pillow's format name: ``"PNG"``, ``"JPEG"``, ``"WEBP"``..."""
+    mime: str
+    is_black: bool
+    """True for the all-black frames safety checkers send instead of an error."""
+
+
+def _open(data: bytes) -> PILImage.Image:
+    """Open ``data`` lazily, refusing images over ``Image.MAX_IMAGE_PIXELS``.
+
+    Pillow only warns between 1x and 2x the limit; the warning is turned into an error
+    here, and the size is checked again in case another thread reset the filters.
+    """
+    from PIL import Image
+
+    if not data:
+        raise ImageError("images.corrupt")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("images.too_large") from None
+    except Exception:
+        raise ImageError("images.corrupt") from None
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and image.width * image.height > limit:
+        image.close()
+        raise ImageError("images.too_large")
+    return image
+
+
+def _decoded(data: bytes) -> PILImage.Image:
+    """Fully decode ``data`` after checking its structure; ImageError on any failure."""
+    from PIL import Image
+
+    image = _open(data)
+    try:
+        image.verify()  # checksums (PNG CRCs); leaves the image unusable
+    except Exception:
+        raise ImageError("images.corrupt") from None
+    finally:
+        image.close()
+    image = _open(data)
+    try:
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        image.close()
+        raise ImageError("images.too_large") from None
+    except Exception:
+        image.close()
+        raise ImageError("images.corrupt") from None
+    return image
+
+
+def _is_black(image: PILImage.Image) -> bool:
+    from PIL import Image, ImageStat
+
+    small = image.convert("L") if image.mode != "L" else image
+    small = small.resize((32, 32), Image.Resampling.BOX)
+    stat = ImageStat.Stat(small)
+    return stat.mean[0] < _BLACK_MEAN and stat.stddev[0] < _BLACK_SPREAD
+
+
+def inspect(data: bytes) -> ImageInfo:
+    """Check that ``data`` is a complete, decodable image of sane size.
+
+    Raises:
+        ImageError: ``images.too_large`` over ``PIL.Image.MAX_IMAGE_PIXELS``,
+            ``images.corrupt`` for anything Pillow cannot fully decode.
+    """
+    image = _decoded(data)
+    try:
+        fmt = image.format or "PNG"
+        mime = image.get_format_mimetype() or f"image/{fmt.lower()}"
+        return ImageInfo(image.width, image.height, fmt, mime, _is_black(image))
+    except ImageError:
+        raise
+    except Exception:
+        raise ImageError("images.corrupt") from None
+    finally:
+        image.close()
+
+
+def _rgb(image: PILImage.Image) -> PILImage.Image:
+    """``image`` in RGB; transparent parts become black (terminals are mostly dark)."""
+    from PIL import Image
+
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def display_copy(data: bytes, max_width: int, max_height: int) -> PILImage.Image:
+    """A decoded RGB copy scaled down (never up) to fit ``max_width`` x ``max_height``.
+
+    Keep only this copy in memory for display; the original bytes go to disk.
+    """
+    from PIL import ImageOps
+
+    box = (max(1, int(max_width)), max(1, int(max_height)))
+    image = _open(data)
+    try:
+        image.draft("RGB", box)  # JPEG decodes at a reduced scale: much faster
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image = _rgb(image)
+        image.thumbnail(box, resample=_lanczos(), reducing_gap=3.0)
+        return image
+    except ImageError:
+        raise
+    except Exception:
+        raise ImageError("images.corrupt") from None
+
+
+def _lanczos() -> int:
+    from PIL import Image
+
+    return Image.Resampling.LANCZOS
+
+
+def _number(value: float) -> str:
+    """``7.0`` -> ``"7"``, ``7.5`` -> ``"7.5"``: as A1111 writes CFG scale."""
+    return f"{value:g}"
+
+
+def parameters_text(image: GeneratedImage) -> str:
+    """The AUTOMATIC1111 ``parameters`` text that Civitai and image browsers parse."""
+    request = image.request
+    lines = [request.prompt]
+    if request.negative_prompt:
+        lines.append(f"Negative prompt: {request.negative_prompt}")
+    lines.append(
+        f"Steps: {request.steps}, Sampler: Default, CFG scale: {_number(request.guidance_scale)}, "
+        f"Seed: {image.seed}, Size: {image.width}x{image.height}, Model: {image.model}"
+    )
+    return "\n".join(lines)
+
+
+def _text_chunk(keyword: str, text: str) -> bytes:
+    """A ``tEXt`` chunk, or an uncompressed ``iTXt`` one when ``text`` is not Latin-1."""
+    text = text.replace("\0", "")
+    key = keyword.encode("latin-1")
+    try:
+        kind, body = b"tEXt", key + b"\0" + text.encode("latin-1")
+    except UnicodeEncodeError:
+        # keyword, compression flag + method, language tag, translated keyword, text
+        kind, body = b"iTXt", key + b"\0\0\0" + b"\0" + b"\0" + text.encode("utf-8")
+    return _chunk(kind, body)
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]] | None:
+    """(type, raw chunk) pairs of a well-formed PNG, or None if it is not one."""
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    chunks: list[tuple[bytes, bytes]] = []
+    pos = len(PNG_SIGNATURE)
+    while pos + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if end > len(data):
+            return None
+        chunks.append((kind, data[pos:end]))
+        pos = end
+        if kind == b"IEND":
+            break
+    if not chunks or chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND":
+        return None
+    return chunks
+
+
+def _keyword(raw_chunk: bytes) -> bytes:
+    return raw_chunk[8:-4].split(b"\0", 1)[0]
+
+
+def png_with_parameters(image: GeneratedImage) -> bytes:
+    """PNG bytes of ``image`` carrying its generation parameters as text chunks.
+
+    A received PNG keeps its pixel data byte for byte (the chunks are spliced in before
+    the first IDAT); JPEG/WebP are decoded and re-encoded as PNG.
+
+    Raises:
+        ImageError: ``images.corrupt`` / ``images.too_large`` if the data cannot be used.
+    """
+    texts = {
+        "parameters": parameters_text(image),
+        "Software": SOFTWARE,
+        "g2d-request": image.request.source_request or image.request.prompt,
+    }
+    chunks = _png_chunks(image.data)
+    if chunks is not None:
+        ours = b"".join(_text_chunk(key, value) for key, value in texts.items())
+        out = [PNG_SIGNATURE]
+        inserted = False
+        for kind, raw in chunks:
+            if kind in (b"tEXt", b"iTXt", b"zTXt") and _keyword(raw) in _OUR_KEYWORDS:
+                continue
+            if kind == b"IDAT" and not inserted:
+                out.append(ours)
+                inserted = True
+            out.append(raw)
+        if inserted:
+            return b"".join(out)
+    return _reencode(image.data, texts)
+
+
+def _reencode(data: bytes, texts: dict[str, str]) -> bytes:
+    from PIL import ImageOps, PngImagePlugin
+
+    image = _decoded(data)
+    try:
+        image = ImageOps.exif_transpose(image)
+        if image.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        info = PngImagePlugin.PngInfo()
+        for key, value in texts.items():
+            info.add_text(key, value.replace("\0", ""))
+        out = io.BytesIO()
+        image.save(out, format="PNG", pnginfo=info, compress_level=6)
+        return out.getvalue()
+    except ImageError:
+        raise
+    except Exception:
+        raise ImageError("images.corrupt") from None
+    finally:
+        image.close()
