@@ -51,6 +51,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._frame = 0
+        self._activity_text = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top-bar"):
@@ -275,18 +276,19 @@ class ChatScreen(ImagineMixin, Screen[None]):
         return True
 
     def _animate_activity(self) -> None:
-        activity = self.query_one("#activity", Static)
         parts = []
         if self.busy:
             parts.append(t("chat.streaming"))
         if self.imagining:
             parts.append(t("imagine.running", count=self.imagining))
+        text = ""
         if parts:
             self._frame = (self._frame + 1) % len(SPINNER)
-            activity.update(f"{SPINNER[self._frame]} {' · '.join(parts)} — {t('chat.esc_cancels')}")
-        else:
-            activity.update("")
-        self.set_class(bool(parts), "-busy")
+            text = f"{SPINNER[self._frame]} {' · '.join(parts)} — {t('chat.esc_cancels')}"
+        if text != self._activity_text:  # an unchanged update would still cost a layout pass
+            self._activity_text = text
+            self.query_one("#activity", Static).update(text)
+            self.set_class(bool(parts), "-busy")
 
     def retranslate(self) -> None:
         self._animate_activity()

@@ -79,7 +79,7 @@ class SettingsScreen(Screen[None]):
             options = self._choices(item)
             if value not in [option[1] for option in options]:
                 options.append((str(value), value))
-            return Select(options, value=value, allow_blank=False, id=widget_id)
+            return Select(options, value=value, allow_blank=False, id=widget_id, compact=True)
         suggester = None
         if item.kind == "chat_model":
             suggester = SuggestFromList(self.app.chat_models or [value], case_sensitive=False)
@@ -94,6 +94,7 @@ class SettingsScreen(Screen[None]):
             placeholder=t(f"settings.placeholder.{item.section}.{item.name}"),
             id=widget_id,
             select_on_focus=False,
+            compact=True,
         )
 
     def _choices(self, item: FormField) -> list[tuple[str, str]]:
@@ -169,7 +170,8 @@ class SettingsScreen(Screen[None]):
         return getattr(getattr(self.original, item.section), item.name)
 
     def watch_dirty(self) -> None:
-        self.set_class(self.dirty, "-dirty")
+        if self.is_mounted:  # on the bar, not the screen: restyling the whole form costs ~0.25 s
+            self.query_one("#settings-actions").set_class(self.dirty, "-dirty")
         self._update_status()
 
     def _update_status(self) -> None:

@@ -1,0 +1,45 @@
+"""Build the app as __main__ does, against a private settings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from g2d_tui.app import G2DApp
+from g2d_tui.paths import config_path
+from g2d_tui.settings.model import Environment, Settings
+from g2d_tui.settings.store import SettingsStore
+
+
+def write_settings(settings: Settings, path: Path | None = None) -> SettingsStore:
+    store = SettingsStore(path or config_path())
+    store.save(settings)
+    return store
+
+
+def make_app(settings: Settings | None = None, environ: dict[str, str] | None = None) -> G2DApp:
+    """A G2DApp reading ``config_path()`` (a tmp file, see conftest), optionally seeded with ``settings``."""
+    store = SettingsStore(config_path())
+    if settings is not None:
+        store.save(settings)
+    return G2DApp(store, store.load(), Environment.from_environ(environ or {}))
+
+
+def keyed_settings(gemini_url: str = "", hf_url: str = "", save_dir: Path | None = None) -> Settings:
+    settings = Settings()
+    settings.gemini.api_key = "AIzaFAKE-test-key-0000"
+    settings.gemini.base_url = gemini_url
+    settings.images.api_key = "hf_FAKE_test_token_0000"
+    if hf_url:
+        settings.images.base_url = hf_url
+    if save_dir is not None:
+        settings.images.save_dir = str(save_dir)
+    return settings
+
+
+def no_blink(app: G2DApp) -> None:
+    """Stop cursors blinking so screenshots are stable."""
+    from textual.widgets import Input, TextArea
+
+    for widget in app.screen.query("Input, TextArea"):
+        if isinstance(widget, (Input, TextArea)):
+            widget.cursor_blink = False
