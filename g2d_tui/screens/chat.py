@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -36,7 +37,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
     BINDINGS = [
         bind("escape", "cancel", "cancel"),
         bind("ctrl+l", "new_chat", "new_chat"),
-        bind("ctrl+y", "copy_reply", "copy_reply"),
+        bind("ctrl+y", "copy_reply", "copy_reply", priority=True),  # TextArea uses ctrl+y for redo
         bind("ctrl+s", "save_image", "save_image"),
         bind("f3", "pick_chat_model", "pick_chat_model"),
         bind("f4", "pick_image_model", "pick_image_model"),
@@ -151,14 +152,15 @@ class ChatScreen(ImagineMixin, Screen[None]):
                 await stream.write(chunk)
         except ServiceError as error:
             failed = error
+        except asyncio.CancelledError:
+            reply.set_state("cancelled")  # the partial text stays on screen and in the history
+            raise
         finally:
             await stream.stop()
             self.busy = False
         outcome = gemini.last_outcome
         if failed is not None:
             await self._reply_failed(failed, reply, user, typed)
-        elif outcome is not None and outcome.cancelled:
-            reply.set_state("cancelled")
         elif outcome is not None and outcome.truncated:
             reason = outcome.finish_reason or ""
             reply.set_state("truncated", t(f"chat.stopped.{reason.lower()}", reason=reason) if reason in ("MAX_TOKENS", "SAFETY", "RECITATION") else t("chat.stopped.other", reason=reason))

@@ -272,7 +272,8 @@ async def test_black_image_twice_fails(fake_hf, make):
         (Error(403), "images.forbidden", {"model": MODEL}),
         (Error(404), "images.model_not_found", {"model": MODEL, "default": DEFAULT_MODEL}),
         (Error(410), "images.model_not_found", {"model": MODEL, "default": DEFAULT_MODEL}),
-        (Error(429), "images.rate_limited", {}),
+        (Error(429), "images.rate_limited_wait", {"seconds": 7}),
+        (Error(429, headers={}), "images.rate_limited", {}),
         (Error(400), "images.bad_request", {"message": "Input validation error: `inputs` must be a non-empty string"}),
         (Error(422), "images.bad_request", {"message": "Error in `parameters.width`: ensure this value is a multiple of 8"}),
         (Error(400, "x" * 1000), "images.bad_request", {"message": "x" * 199 + "…"}),
@@ -308,7 +309,7 @@ async def test_rate_limit_reports_retry_after(fake_hf, make):
     for _ in range(3):
         with pytest.raises(ImageError) as caught:
             await backend.generate(ImageRequest(prompt="p"))
-        assert caught.value.key == "images.rate_limited"
+        assert caught.value.key == ("images.rate_limited" if caught.value.retry_after is None else "images.rate_limited_wait")
         retry_afters.append(caught.value.retry_after)
     assert retry_afters[0] == 7.0
     assert 80 < retry_afters[1] <= 90

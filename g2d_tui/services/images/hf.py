@@ -262,7 +262,10 @@ class HuggingFaceBackend:
         if status in (404, 410):
             return ImageError("images.model_not_found", model=model, default=DEFAULT_MODEL)
         if status == 429:
-            return ImageError("images.rate_limited", retry_after=_retry_after(headers.get("retry-after")))
+            delay = _retry_after(headers.get("retry-after"))
+            if delay is None:
+                return ImageError("images.rate_limited")
+            return ImageError("images.rate_limited_wait", retry_after=delay, seconds=max(1, round(delay)))
         if status in (400, 413, 422):
             message = _short(redact(_error_message(body), token)) or f"HTTP {status}"
             return ImageError("images.bad_request", message=message)

@@ -1,0 +1,171 @@
+"""Chat screen against the loopback fake Gemini: real SDK, real HTTP, real widgets."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Markdown, Select
+from textual.widgets._markdown import MarkdownFence
+
+from g2d_tui.screens.chat import ChatScreen
+from g2d_tui.widgets.prompt_input import PromptInput
+from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
+from tests.fakes.gemini_server import Error, Reply
+from tests.ui.helpers import keyed_settings, make_app
+
+
+async def send(pilot, text: str) -> None:
+    prompt = pilot.app.screen.query_one(PromptInput)
+    prompt.focus()
+    prompt.load_text(text)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def settle(pilot) -> None:
+    await pilot.app.screen.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def notes(screen) -> str:
+    return "\n".join(str(note.render()) for note in screen.query(Note))
+
+
+async def test_two_turns_stream_markdown_and_remember(fake_gemini):
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ChatScreen)
+        await send(pilot, "My name is Ada")
+        await settle(pilot)
+        await send(pilot, "What is my name?")
+        await settle(pilot)
+        replies = list(app.screen.query(GeminiReply))
+        assert len(replies) == 2
+        assert all(reply.has_class("-done") for reply in replies)
+        second = replies[1].text
+        assert "What is my name?" in second and "My name is Ada" in second  # the fake echoes the history it got
+        assert replies[1].query(MarkdownFence)  # the fenced code block rendered as a code block
+        assert app.screen.query_one(PromptInput).text == ""
+    streams = fake_gemini.requests_to("stream")
+    assert len(streams) == 2
+    contents = streams[1].json["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    assert contents[1]["parts"][0]["text"] == replies[0].text  # one merged model turn
+    assert streams[0].headers["x-goog-api-key"] == "AIzaFAKE-test-key-0000"
+
+
+async def test_sampling_parameters_are_sent(fake_gemini):
+    settings = keyed_settings(fake_gemini.base_url)
+    settings.gemini.temperature = 0.25
+    settings.gemini.top_p = 0.5
+    settings.gemini.top_k = 9
+    settings.gemini.max_output_tokens = 321
+    app = make_app(settings)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "hi")
+        await settle(pilot)
+    config = fake_gemini.requests_to("stream")[0].json["generationConfig"]
+    assert config["temperature"] == 0.25 and config["topP"] == 0.5
+    assert config["topK"] == 9 and config["maxOutputTokens"] == 321
+
+
+async def test_escape_cancels_and_keeps_partial_text(fake_gemini):
+    fake_gemini.enqueue(Reply(chunks=["First part. ", "second part. "] + ["more "] * 50, delay=0.2))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "tell me a long story")
+        reply = app.screen.query_one(GeminiReply)
+        for _ in range(100):
+            if "second" in reply.text:
+                break
+            await asyncio.sleep(0.05)
+        assert app.screen.busy
+        await pilot.press("escape")
+        await settle(pilot)
+        assert reply.has_class("-cancelled")
+        assert reply.text.startswith("First part. second part.")
+        assert "Cancelled" in str(reply.query_one(".reply-status").render())
+        assert not app.screen.busy
+        # the next message works and carries the partial turn in its history
+        await send(pilot, "go on")
+        await settle(pilot)
+        assert app.screen.query(GeminiReply)[-1].has_class("-done")
+    contents = fake_gemini.requests_to("stream")[-1].json["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+
+
+async def test_error_shows_message_restores_text_and_next_message_works(fake_gemini):
+    fake_gemini.enqueue(Error.invalid_key(), on="stream")
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "a question worth keeping")
+        await settle(pilot)
+        screen = app.screen
+        assert "rejected the API key" in notes(screen)
+        assert screen.query_one(PromptInput).text == "a question worth keeping"
+        assert screen.query_one(UserPrompt).has_class("-failed")
+        assert not screen.query(GeminiReply)  # the empty reply was removed
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.query(GeminiReply).last().has_class("-done")
+        assert screen.query_one(PromptInput).text == ""
+    assert len(fake_gemini.requests_to("stream")) == 2
+
+
+async def test_model_picker_is_filled_from_the_api_and_choice_persists(fake_gemini):
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        picker = app.screen.query_one("#chat-model", Select)
+        names = [str(option[0]) for option in picker._options]
+        assert len(names) > 2
+        assert not any("embedding" in name for name in names)
+        other = next(name for name in names if name != app.settings.gemini.model)
+        picker.value = other
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        assert app.settings.gemini.model == other
+        await send(pilot, "hello")
+        await settle(pilot)
+    assert f"/models/{other}:" in fake_gemini.requests_to("stream")[-1].path
+    from g2d_tui.paths import config_path
+
+    assert f'model = "{other}"' in config_path().read_text(encoding="utf-8")
+
+
+async def test_new_chat_forgets_history(fake_gemini):
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "one")
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert not app.screen.query(GeminiReply)
+        await send(pilot, "two")
+        await settle(pilot)
+    assert [c["role"] for c in fake_gemini.requests_to("stream")[-1].json["contents"]] == ["user"]
+
+
+async def test_copy_last_reply(fake_gemini):
+    fake_gemini.enqueue(Reply(chunks=["copy ", "me"]))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "x")
+        await settle(pilot)
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "copy me"
+
+
+async def test_unknown_slash_command_keeps_text(fake_gemini):
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/dance now")
+        assert app.screen.query_one(PromptInput).text == "/dance now"
+        assert not fake_gemini.requests_to("stream")

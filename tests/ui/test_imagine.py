@@ -1,0 +1,168 @@
+"""/imagine end to end: fake Gemini writes the prompt, fake HF draws, the card shows it, the folder keeps it."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from g2d_tui.widgets.image_card import ImageCard
+from g2d_tui.widgets.prompt_input import PromptInput
+from g2d_tui.widgets.turns import UserPrompt
+from tests.fakes.gemini_server import Error as GeminiErrorReply
+from tests.fakes.hf_server import Black, Bomb, Corrupt, Error, Loading, Png
+from tests.ui.helpers import keyed_settings, make_app
+from tests.ui.test_chat_screen import send, settle
+
+
+def imagine_app(fake_gemini, fake_hf, folder, **images):
+    settings = keyed_settings(fake_gemini.base_url, fake_hf.base_url, folder)
+    settings.images.width, settings.images.height = 256, 192
+    for name, value in images.items():
+        setattr(settings.images, name, value)
+    return make_app(settings)
+
+
+async def test_pipeline_saves_png_with_metadata(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "halfcell")
+    folder = tmp_path / "pics" / "new"
+    app = imagine_app(fake_gemini, fake_hf, folder, seed=1234, steps=12, guidance_scale=6.5)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/imagine a red fox in the snow")
+        await settle(pilot)
+        card = app.screen.query_one(ImageCard)
+        assert card.state == "shown", card._status_key
+        assert card.prompt is not None and card.prompt.prompt
+        assert "fox" in str(card.query_one(".card-prompt").render()).lower()
+        image_widget = card.query_one(".card-image")
+        assert type(image_widget).__name__ == "HalfcellImage"
+        assert card.saved_path is not None and card.saved_path.parent == folder
+        assert card.image is None  # bytes dropped once on disk
+    files = list(folder.iterdir())
+    assert files == [card.saved_path]
+    assert "red-fox-in-the-snow" in files[0].name and files[0].suffix == ".png"
+    with Image.open(files[0]) as saved:
+        assert saved.size == (256, 192)
+        parameters = saved.text["parameters"]
+    assert parameters.startswith(card.prompt.prompt)
+    assert "Steps: 12" in parameters and "CFG scale: 6.5" in parameters and "Seed: 1234" in parameters
+    assert "Size: 256x192" in parameters and "Model: stabilityai/stable-diffusion-xl-base-1.0" in parameters
+    body = fake_hf.requests[0].json
+    assert body["inputs"] == card.prompt.prompt
+    assert body["parameters"]["width"] == 256 and body["parameters"]["num_inference_steps"] == 12
+    assert fake_hf.requests[0].headers["authorization"] == "Bearer hf_FAKE_test_token_0000"
+    generate = fake_gemini.requests_to("generate")[0].json
+    assert generate["generationConfig"]["responseMimeType"] == "application/json"
+    assert "a red fox in the snow" in str(generate["contents"])
+
+
+async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_path):
+    fake_hf.enqueue(Loading(estimated_time=1.0), Png(width=64, height=64))
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/imagine a lighthouse")
+        card = app.screen.query_one(ImageCard)
+        seen = set()
+        for _ in range(60):
+            seen.add(card._status_key)
+            if card.state == "shown":
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+        assert "imagine.cold_start" in seen
+        assert card.state == "shown"
+    assert len(fake_hf.requests) == 2
+
+
+async def test_black_image_retried_with_new_seed(fake_gemini, fake_hf, tmp_path):
+    fake_hf.enqueue(Black(64, 64), Png(64, 64))
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/imagine a cat")
+        await settle(pilot)
+        assert app.screen.query_one(ImageCard).state == "shown"
+    seeds = [request.json["parameters"]["seed"] for request in fake_hf.requests]
+    assert len(seeds) == 2 and seeds[0] != seeds[1]
+
+
+async def test_failures_show_message_keep_text_and_app_usable(fake_gemini, fake_hf, tmp_path):
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    cases = [
+        (Error(401), "token"),
+        (Error(402), "credit"),
+        (Error(404), "not served"),
+        (Error(429), "try again in 7 s"),
+        (Corrupt(), "damaged"),
+        (Bomb(), "too large"),
+    ]
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        for behaviour, words in cases:
+            fake_hf.enqueue(behaviour)
+            await send(pilot, "/imagine a boat")
+            await settle(pilot)
+            card = app.screen.query(ImageCard).last()
+            status = str(card.query_one(".card-status").render())
+            assert card.state == "error", behaviour
+            assert words.lower() in status.lower(), (behaviour, status)
+            assert app.screen.query_one(PromptInput).text == "/imagine a boat"
+            assert app.screen.query(UserPrompt).last().has_class("-failed")
+            app.screen.query_one(PromptInput).clear()
+        await send(pilot, "/imagine a boat")
+        await settle(pilot)
+        assert app.screen.query(ImageCard).last().state == "shown"
+    assert len(list(tmp_path.glob("*.png"))) == 1
+
+
+async def test_prompt_step_error_is_reported(fake_gemini, fake_hf, tmp_path):
+    fake_gemini.enqueue(GeminiErrorReply.overloaded(), on="generate")
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/imagine a tree")
+        await settle(pilot)
+        card = app.screen.query_one(ImageCard)
+        assert card.state == "error"
+        assert "overloaded" in str(card.query_one(".card-status").render()).lower()
+    assert not fake_hf.requests
+
+
+async def test_unwritable_folder_keeps_image_and_ctrl_s_saves_after_fix(fake_gemini, fake_hf, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    app = imagine_app(fake_gemini, fake_hf, blocker)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/imagine a mountain")
+        await settle(pilot)
+        card = app.screen.query_one(ImageCard)
+        assert card.state == "shown"
+        assert card.image is not None and card.saved_path is None
+        assert "Not saved" in str(card.query_one(".card-saved").render())
+        good = tmp_path / "good"
+        new = app.settings.copy()
+        new.images.save_dir = str(good)
+        await app.save_settings(new)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert card.saved_path is not None and card.saved_path.parent == good
+    assert len(list(good.glob("*.png"))) == 1
+
+
+async def test_escape_cancels_a_cold_start_wait(fake_gemini, fake_hf, tmp_path):
+    fake_hf.default = Loading(estimated_time=30.0)
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/imagine a slow thing")
+        card = app.screen.query_one(ImageCard)
+        for _ in range(60):
+            if card._status_key == "imagine.cold_start":
+                break
+            await pilot.pause(0.05)
+        assert card._status_key == "imagine.cold_start"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert card.state == "cancelled"
+        assert app.screen.imagining == 0
