@@ -178,10 +178,10 @@ class G2DApp(App[None]):
             self.push_screen(SettingsScreen(self.settings, self.environment))
 
     def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        from g2d_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def action_open_images_folder(self) -> None:
         folder = Path(self.settings.images.save_dir).expanduser()

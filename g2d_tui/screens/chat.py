@@ -39,8 +39,8 @@ class ChatScreen(ImagineMixin, Screen[None]):
         bind("ctrl+l", "new_chat", "new_chat"),
         bind("ctrl+y", "copy_reply", "copy_reply", priority=True),  # TextArea uses ctrl+y for redo
         bind("ctrl+s", "save_image", "save_image"),
-        bind("f3", "pick_chat_model", "pick_chat_model"),
-        bind("f4", "pick_image_model", "pick_image_model"),
+        bind("f3", "pick_chat_model", "pick_chat_model", show=False),
+        bind("f4", "pick_image_model", "pick_image_model", show=False),
         bind("ctrl+o", "app.open_images_folder", "open_images", show=False),
     ]
 
@@ -62,7 +62,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         yield ChatLog(id="chat-log")
         yield Static("", id="activity")
         yield PromptInput(id="prompt")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def log_view(self) -> ChatLog:

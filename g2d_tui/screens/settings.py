@@ -58,7 +58,7 @@ class SettingsScreen(Screen[None]):
             yield Static("", id="settings-status")
             yield Button(t("settings.button.revert"), id="revert", variant="default")
             yield Button(t("settings.button.save"), id="save", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _row(self, item: FormField) -> ComposeResult:
         value = self._saved_value(item)

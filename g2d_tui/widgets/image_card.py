@@ -50,7 +50,7 @@ class ImageCard(Vertical):
     ImageCard .card-negative { color: $text-muted; }
     ImageCard .card-status { color: $text-accent; }
     ImageCard.-error .card-status { color: $text-error; }
-    ImageCard .card-image { width: auto; height: auto; max-height: 24; max-width: 100%; }
+    ImageCard .card-image { width: auto; height: auto; max-height: 60vh; max-width: 100%; }
     ImageCard .card-saved { color: $text-success; }
     ImageCard .card-actions { height: auto; }
     ImageCard .card-actions Button { margin-right: 1; }

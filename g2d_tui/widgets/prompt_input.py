@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import TextArea
 
 from g2d_tui.i18n import t
@@ -13,8 +14,8 @@ class PromptInput(TextArea):
     """Posts ``PromptSubmitted`` on Enter; keeps what was sent for recall."""
 
     BINDINGS = [
-        bind("enter", "submit", "send", priority=True),
-        bind("ctrl+j,shift+enter", "newline", "newline", key_display="ctrl+j"),
+        bind("enter", "submit", "send", show=False),
+        bind("ctrl+j,shift+enter", "newline", "newline", key_display="ctrl+j", show=False),
         bind("alt+up", "history(-1)", "history_previous", show=False),
         bind("alt+down", "history(1)", "history_next", show=False),
     ]
@@ -25,6 +26,17 @@ class PromptInput(TextArea):
         self._history_index = 0
         self._draft = ""
         self.placeholder = t("chat.placeholder")
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Handled here rather than by a priority binding: priority bindings run as soon as
+        # the key arrives, before earlier keys still queued for this widget (a fast paste
+        # followed by Enter would be sent without its last characters).
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+            return
+        await super()._on_key(event)
 
     def action_submit(self) -> None:
         text = self.text

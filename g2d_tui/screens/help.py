@@ -1,0 +1,72 @@
+"""HelpScreen: every key of the app (as remapped by ``[keymap]``), its binding id, and the slash commands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, Static
+
+from g2d_tui.i18n import t
+from g2d_tui.keys import bind
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+
+def _groups() -> list[tuple[str, type[DOMNode]]]:
+    from g2d_tui.app import G2DApp
+    from g2d_tui.screens.chat import ChatScreen
+    from g2d_tui.screens.settings import SettingsScreen
+    from g2d_tui.widgets.prompt_input import PromptInput
+
+    return [
+        ("help.group.global", G2DApp),
+        ("help.group.chat", ChatScreen),
+        ("help.group.prompt", PromptInput),
+        ("help.group.settings", SettingsScreen),
+    ]
+
+
+def _display(keys: str) -> str:
+    return " / ".join(key.strip() for key in keys.split(","))
+
+
+def help_markdown(keymap: dict[str, str]) -> str:
+    """The help text: one table per group of bindings, then the slash commands."""
+    lines = [f"# {t('help.title')}", ""]
+    for title_key, owner in _groups():
+        lines += [f"## {t(title_key)}", "", f"| {t('help.col.keys')} | {t('help.col.action')} | {t('help.col.id')} |", "| --- | --- | --- |"]
+        for item in owner.BINDINGS:
+            if not isinstance(item, Binding) or not item.id:
+                continue
+            keys = keymap.get(item.id, item.key_display or item.key)
+            lines.append(f"| `{_display(keys)}` | {t(f'binding_tip.{item.id}')} | `{item.id}` |")
+        lines.append("")
+    lines += [f"## {t('help.group.slash')}", "", t("help.slash"), "", f"## {t('help.group.keymap')}", "", t("help.keymap")]
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """F1: what every key does; escape or F1 closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen #help-close { color: $text-muted; height: 1; }
+    """
+    BINDINGS = [bind("escape,f1", "close", "close_help")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(help_markdown(self.app._keymap))
+            yield Static(t("help.close"), id="help-close")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss()
