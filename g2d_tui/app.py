@@ -14,7 +14,7 @@ from textual.signal import Signal
 from g2d_tui import __version__, i18n
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate
-from g2d_tui.paths import styles_dir
+from g2d_tui.paths import display_path, styles_dir
 from g2d_tui.settings.model import Effective, Environment, Settings, effective
 from g2d_tui.settings.store import LoadResult, SettingsStore
 
@@ -185,7 +185,7 @@ class G2DApp(App[None]):
 
     def action_open_images_folder(self) -> None:
         folder = Path(self.settings.images.save_dir).expanduser()
-        self.notify(t("images_folder.location", path=str(folder)), title=t("images_folder.title"))
+        self.notify(t("images_folder.location", path=display_path(folder)), title=t("images_folder.title"))
         self.run_worker(self._open_folder(folder), group="open-folder", exit_on_error=False)
 
     async def _open_folder(self, folder: Path) -> None:

@@ -31,3 +31,12 @@ def styles_dir() -> Path:
     here = Path(__file__).parent
     packaged = here / "styles"
     return packaged if packaged.is_dir() else here.parent / "styles"
+
+
+def display_path(path: Path | str) -> str:
+    """``path`` with the home folder shown as ``~``: shorter, and hides the user name on screen."""
+    text = str(path)
+    home = str(Path.home())
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home):]
+    return text

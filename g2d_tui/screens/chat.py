@@ -15,6 +15,7 @@ from textual.widgets import Footer, Markdown, Select, Static
 from g2d_tui import slash
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
+from g2d_tui.paths import display_path
 from g2d_tui.messages import PromptSubmitted
 from g2d_tui.screens.imagine import ImagineMixin
 from g2d_tui.services.errors import ServiceError
@@ -86,7 +87,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         for problem in app.load_problems:
             await self.log_view.add(Note(problem.message(), "error", key=problem.key, params=problem.params))
         if app.load_problems:
-            backup = str(app.config_backup) if app.config_backup else "-"
+            backup = display_path(app.config_backup) if app.config_backup else "-"
             await self.log_view.add(Note(t("config.backup_made", path=backup), "warning", key="config.backup_made", params={"path": backup}))
             self.notify(t("config.problems_notice", count=len(app.load_problems)), severity="warning", timeout=10)
         missing = app.missing_keys()
@@ -226,7 +227,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         try:
             await self.app.save_settings(new)
         except OSError as error:
-            self.notify(t("settings.save_failed", path=str(self.app.store.path), reason=error.strerror or type(error).__name__), severity="error")
+            self.notify(t("settings.save_failed", path=display_path(self.app.store.path), reason=error.strerror or type(error).__name__), severity="error")
 
     def _settings_changed(self, settings: Settings) -> None:
         for picker_id, options, value in (

@@ -11,6 +11,7 @@ from textual.worker import get_current_worker
 
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
+from g2d_tui.paths import display_path
 from g2d_tui.services.errors import ServiceError
 from g2d_tui.widgets.image_card import ImageCard
 
@@ -84,7 +85,7 @@ class ImagineMixin:
             return
         card.set_saved(path)
         self.post_message(ImageSaved(path))  # type: ignore[attr-defined]
-        self.notify(t("imagine.saved", path=str(path)))  # type: ignore[attr-defined]
+        self.notify(t("imagine.saved", path=display_path(path)))  # type: ignore[attr-defined]
 
     @work(group="save-image", exit_on_error=False)
     async def save_card(self, card: ImageCard) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from g2d_tui.i18n import LANGUAGES, t
 from g2d_tui.keys import bind
+from g2d_tui.paths import display_path
 from g2d_tui.screens.confirm import ConfirmScreen
 from g2d_tui.screens.settings_form import ALL_FIELDS, FORM, FormField
 from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce
@@ -183,7 +184,7 @@ class SettingsScreen(Screen[None]):
         elif self.dirty:
             status.update(t("settings.status.unsaved"))
         else:
-            status.update(t("settings.status.saved_path", path=str(self.app.store.path)))
+            status.update(t("settings.status.saved_path", path=display_path(self.app.store.path)))
 
     def _field(self, widget_id: str | None) -> FormField | None:
         return next((item for item in ALL_FIELDS if item.widget_id == widget_id), None)
@@ -257,13 +258,13 @@ class SettingsScreen(Screen[None]):
             await self.app.save_settings(new)
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            self.notify(t("settings.save_failed", path=str(self.app.store.path), reason=reason), severity="error", timeout=10)
+            self.notify(t("settings.save_failed", path=display_path(self.app.store.path), reason=reason), severity="error", timeout=10)
             return
         finally:
             self._saving = False
         self.original = new.copy()
         self.dirty = False
-        self.notify(t("settings.saved", path=str(self.app.store.path)))
+        self.notify(t("settings.saved", path=display_path(self.app.store.path)))
 
     def action_revert(self) -> None:
         for item in ALL_FIELDS:

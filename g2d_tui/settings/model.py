@@ -27,9 +27,9 @@ class Limit:
 
 
 def _default_save_dir() -> str:
-    from g2d_tui.paths import default_save_dir
+    from g2d_tui.paths import default_save_dir, display_path
 
-    return str(default_save_dir())
+    return display_path(default_save_dir())  # "~/…" keeps the file portable across machines
 
 
 @dataclass

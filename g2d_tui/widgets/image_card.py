@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from g2d_tui.i18n import t
+from g2d_tui.paths import display_path
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -133,7 +134,7 @@ class ImageCard(Vertical):
     def set_saved(self, path: Path) -> None:
         self.saved_path = path
         self.image = None  # the file has the bytes now; keep memory small
-        self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=str(path))))
+        self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=display_path(path))))
         self.query_one(".save-image", Button).disabled = True
 
     def set_save_error(self, message: str) -> None:
@@ -180,7 +181,7 @@ class ImageCard(Vertical):
         if self.prompt and self.prompt.negative_prompt:
             self.query_one(".card-negative", Static).update(Content(t("imagine.negative", text=self.prompt.negative_prompt)))
         if self.saved_path:
-            self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=str(self.saved_path))))
+            self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=display_path(self.saved_path))))
         self._render_status()
 
     @on(Button.Pressed, ".save-image")
