@@ -90,6 +90,11 @@ class ChatScreen(ImagineMixin, Screen[None]):
             backup = display_path(app.config_backup) if app.config_backup else "-"
             await self.log_view.add(Note(t("config.backup_made", path=backup), "warning", key="config.backup_made", params={"path": backup}))
             self.notify(t("config.problems_notice", count=len(app.load_problems)), severity="warning", timeout=10)
+        from g2d_tui.screens.help import known_binding_ids
+
+        for binding_id in sorted(set(app.settings.keymap) - known_binding_ids()):
+            key = "keymap.unknown_id"
+            await self.log_view.add(Note(t(key, id=binding_id), "warning", key=key, params={"id": binding_id}))
         missing = app.missing_keys()
         for key in missing:
             await self.log_view.add(Note(t(key), "warning", key=key))

@@ -31,6 +31,14 @@ def _groups() -> list[tuple[str, type[DOMNode]]]:
     ]
 
 
+def known_binding_ids() -> set[str]:
+    """Every binding id a ``[keymap]`` entry may name."""
+    from g2d_tui.screens.confirm import ConfirmScreen
+
+    owners = [owner for _, owner in _groups()] + [ConfirmScreen, HelpScreen]
+    return {item.id for owner in owners for item in owner.BINDINGS if isinstance(item, Binding) and item.id}
+
+
 def _display(keys: str) -> str:
     return " / ".join(key.strip() for key in keys.split(","))
 

@@ -169,3 +169,22 @@ async def test_unknown_slash_command_keeps_text(fake_gemini):
         await send(pilot, "/dance now")
         assert app.screen.query_one(PromptInput).text == "/dance now"
         assert not fake_gemini.requests_to("stream")
+
+
+async def test_keymap_remaps_keys_and_reports_unknown_ids(fake_gemini):
+    settings = keyed_settings(fake_gemini.base_url)
+    settings.keymap = {"new_chat": "ctrl+n", "no_such_binding": "f9"}
+    app = make_app(settings)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert "no_such_binding" in notes(app.screen) and "does not name a binding" in notes(app.screen)
+        await send(pilot, "one")
+        await settle(pilot)
+        await pilot.press("ctrl+l")  # the old key no longer clears
+        await settle(pilot)
+        assert app.screen.query(GeminiReply)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert not app.screen.query(GeminiReply)
+        footer_keys = {binding.key for (_, binding, _, _) in app.screen.active_bindings.values()}
+        assert "ctrl+n" in footer_keys and "ctrl+l" not in footer_keys
