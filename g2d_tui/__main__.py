@@ -18,8 +18,25 @@ def _peek(argv: list[str]) -> argparse.Namespace:
     return known
 
 
+ARGPARSE_MESSAGES = {
+    "usage: ": "cli.argparse.usage",
+    "%(prog)s: error: %(message)s\n": "cli.argparse.error",
+    "argument %(argument_name)s: %(message)s": "cli.argparse.argument",
+    "unrecognized arguments: %s": "cli.argparse.unrecognized",
+    "invalid choice: %(value)r (choose from %(choices)s)": "cli.argparse.invalid_choice",
+    "expected one argument": "cli.argparse.expected_one",
+}
+
+
+def _argparse_text(message: str) -> str:
+    """argparse looks its own messages up through ``argparse._``; answer from our catalogue."""
+    key = ARGPARSE_MESSAGES.get(message)
+    return i18n.t(key) if key else message
+
+
 def build_parser() -> argparse.ArgumentParser:
     t = i18n.t
+    argparse._ = _argparse_text  # type: ignore[attr-defined]
     parser = argparse.ArgumentParser(prog="g2d-tui", description=t("cli.description"), epilog=t("cli.epilog"))
     parser._positionals.title = t("cli.positionals")
     parser._optionals.title = t("cli.options")

@@ -13,7 +13,7 @@ from textual.signal import Signal
 
 from g2d_tui import __version__, i18n
 from g2d_tui.i18n import t
-from g2d_tui.keys import bind, retranslate
+from g2d_tui.keys import bind, retranslate, retranslate_classes
 from g2d_tui.paths import display_path, styles_dir
 from g2d_tui.settings.model import Effective, Environment, Settings, effective
 from g2d_tui.settings.store import LoadResult, SettingsStore
@@ -33,6 +33,7 @@ class G2DApp(App[None]):
         bind("ctrl+q", "quit", "quit", priority=True),
         bind("f1", "help", "help"),
         bind("f2,ctrl+comma", "open_settings", "settings"),
+        bind("ctrl+p", "command_palette", "command_palette", show=False, priority=True),
     ]
 
     def __init__(
@@ -43,6 +44,9 @@ class G2DApp(App[None]):
         *,
         language_from_cli: str | None = None,
     ) -> None:
+        from g2d_tui.screens.help import binding_owners
+
+        retranslate_classes(*binding_owners())  # labels follow the language set before the app was made
         super().__init__()
         self.store = store
         loaded = loaded or store.load()
@@ -159,6 +163,9 @@ class G2DApp(App[None]):
     def switch_language(self, language: str) -> None:
         """Re-label everything that is on screen in ``language``."""
         i18n.set_language(language)
+        from g2d_tui.screens.help import binding_owners
+
+        retranslate_classes(*binding_owners())  # screens opened later copy these
         for node in [self, *self.screen_stack]:
             retranslate(node)
             for widget in node.walk_children() if isinstance(node, Screen) else ():
@@ -182,6 +189,12 @@ class G2DApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=t("command.palette_placeholder"), id="--command-palette"))
 
     def action_open_images_folder(self) -> None:
         folder = Path(self.settings.images.save_dir).expanduser()

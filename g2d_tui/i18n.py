@@ -97,10 +97,15 @@ def t(key: str, /, **fmt: object) -> str:
         text = catalogue(DEFAULT_LANGUAGE).get(key, key)
     if fmt:
         try:
-            return text.format(**fmt)
+            return text.format(**resolve(fmt))
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def resolve(params: dict[str, object]) -> dict[str, object]:
+    """Parameters with their nested messages (anything with ``message()``) in the current language."""
+    return {name: value.message() if callable(getattr(value, "message", None)) else value for name, value in params.items()}
 
 
 def format_number(value: float, decimals: int = 0) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 
 from g2d_tui.i18n import t
 
@@ -30,10 +30,22 @@ def bind(keys: str, action: str, binding_id: str, *, show: bool = True, priority
     )
 
 
-def retranslate(node: DOMNode) -> None:
-    """Refresh the descriptions of ``node``'s bindings in the current language."""
-    for key, bindings in node._bindings.key_to_bindings.items():
-        node._bindings.key_to_bindings[key] = [
+def _retranslate_map(bindings_map: BindingsMap | None) -> None:
+    if bindings_map is None:
+        return
+    for key, bindings in bindings_map.key_to_bindings.items():
+        bindings_map.key_to_bindings[key] = [
             replace(item, description=t(f"binding.{item.id}"), tooltip=t(f"binding_tip.{item.id}")) if item.id else item
             for item in bindings
         ]
+
+
+def retranslate(node: DOMNode) -> None:
+    """Refresh the descriptions of ``node``'s bindings in the current language."""
+    _retranslate_map(node._bindings)
+
+
+def retranslate_classes(*classes: type[DOMNode]) -> None:
+    """Refresh the bindings that future instances of ``classes`` copy when they are created."""
+    for cls in classes:
+        _retranslate_map(cls._merged_bindings)

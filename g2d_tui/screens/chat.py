@@ -192,7 +192,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
             models = await self.app.gemini.list_models()
         except ServiceError as error:
             key = "chat.models_unavailable"
-            await self.log_view.add(Note(t(key, reason=error.message()), "warning", key=key, params={"reason": error.message()}))
+            await self.log_view.add(Note(t(key, reason=error), "warning", key=key, params={"reason": error}))
             return
         self.app.chat_models = [model.name for model in models]
         picker = self.query_one("#chat-model", Select)

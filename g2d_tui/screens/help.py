@@ -31,12 +31,16 @@ def _groups() -> list[tuple[str, type[DOMNode]]]:
     ]
 
 
-def known_binding_ids() -> set[str]:
-    """Every binding id a ``[keymap]`` entry may name."""
+def binding_owners() -> list[type[DOMNode]]:
+    """Every class of ours that declares bindings."""
     from g2d_tui.screens.confirm import ConfirmScreen
 
-    owners = [owner for _, owner in _groups()] + [ConfirmScreen, HelpScreen]
-    return {item.id for owner in owners for item in owner.BINDINGS if isinstance(item, Binding) and item.id}
+    return [owner for _, owner in _groups()] + [ConfirmScreen, HelpScreen]
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id a ``[keymap]`` entry may name."""
+    return {item.id for owner in binding_owners() for item in owner.BINDINGS if isinstance(item, Binding) and item.id}
 
 
 def _display(keys: str) -> str:

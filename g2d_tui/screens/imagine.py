@@ -80,7 +80,7 @@ class ImagineMixin:
         try:
             path = await asyncio.to_thread(save, image, folder)
         except ServiceError as error:
-            card.set_save_error(error.message())
+            card.set_save_error(error)
             self.notify(error.message(), severity="error", timeout=10)  # type: ignore[attr-defined]
             return
         card.set_saved(path)

@@ -319,6 +319,12 @@ class SettingsScreen(Screen[None]):
             self.query_one(f"#label-{item.widget_id}", Label).update(t(item.label_key))
             if item.widget_id not in self.errors:
                 self.query_one(f"#hint-{item.widget_id}", Static).update(self._hint(item))
+        for item in ALL_FIELDS:
+            if item.kind == "choice" and item.name != "theme":
+                select = self.query_one(f"#{item.widget_id}", Select)
+                value = select.value
+                select.set_options(self._choices(item))
+                select.value = value
         self.query_one("#save", Button).label = t("settings.button.save")
         self.query_one("#revert", Button).label = t("settings.button.revert")
         self.watch_secrets_visible(self.secrets_visible)

@@ -110,7 +110,7 @@ def parse(data: dict[str, Any]) -> LoadResult:
                     if isinstance(keys, str) and keys.strip():
                         settings.keymap[binding] = keys.strip()
                     else:
-                        problems.append(Problem("config.bad_value", {"name": f"keymap.{binding}", "reason": "text"}))
+                        problems.append(Problem("config.bad_value", {"name": f"keymap.{binding}", "reason": FieldError("settings.error.text")}))
             else:
                 problems.append(Problem("config.bad_section", {"name": name}))
             continue
@@ -129,7 +129,7 @@ def parse(data: dict[str, Any]) -> LoadResult:
             try:
                 setattr(section, key, coerce(name, key, item))
             except FieldError as error:
-                problems.append(Problem("config.bad_value", {"name": f"{name}.{key}", "reason": error.message()}))
+                problems.append(Problem("config.bad_value", {"name": f"{name}.{key}", "reason": error}))  # translated when shown
     return LoadResult(settings, problems, extra=extra)
 
 

@@ -20,6 +20,7 @@ from g2d_tui.paths import display_path
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from g2d_tui.services.errors import ServiceError
     from g2d_tui.services.gemini import ImagePrompt
     from g2d_tui.services.images.base import GeneratedImage, Progress
 
@@ -74,6 +75,7 @@ class ImageCard(Vertical):
         self.image: GeneratedImage | None = None
         """The full image bytes, kept only until they are saved."""
         self.saved_path: Path | None = None
+        self._save_error: ServiceError | None = None
         self.state = "prompting"
         self._status_key = "imagine.writing_prompt"
         self._status_params: dict[str, object] = {}
@@ -133,12 +135,15 @@ class ImageCard(Vertical):
 
     def set_saved(self, path: Path) -> None:
         self.saved_path = path
+        self._save_error = None
+        self.query_one(".card-saved", Static).remove_class("-error")
         self.image = None  # the file has the bytes now; keep memory small
         self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=display_path(path))))
         self.query_one(".save-image", Button).disabled = True
 
-    def set_save_error(self, message: str) -> None:
-        self.query_one(".card-saved", Static).update(Content(t("imagine.save_failed", reason=message)))
+    def set_save_error(self, error: ServiceError) -> None:
+        self._save_error = error
+        self.query_one(".card-saved", Static).update(Content(t("imagine.save_failed", reason=error)))
         self.query_one(".card-saved", Static).add_class("-error")
 
     def set_error(self, key: str, **params: object) -> None:
@@ -182,6 +187,8 @@ class ImageCard(Vertical):
             self.query_one(".card-negative", Static).update(Content(t("imagine.negative", text=self.prompt.negative_prompt)))
         if self.saved_path:
             self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=display_path(self.saved_path))))
+        elif self._save_error is not None:
+            self.set_save_error(self._save_error)
         self._render_status()
 
     @on(Button.Pressed, ".save-image")

@@ -43,3 +43,21 @@ def no_blink(app: G2DApp) -> None:
     for widget in app.screen.query("Input, TextArea"):
         if isinstance(widget, (Input, TextArea)):
             widget.cursor_blink = False
+
+
+async def settings_ready(pilot) -> None:
+    """Wait until the first-run settings screen is up and has focused its first field."""
+    from g2d_tui.screens.settings import SettingsScreen
+
+    for _ in range(200):
+        screen = pilot.app.screen
+        if isinstance(screen, SettingsScreen) and screen.focused is not None:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def quiet(app: G2DApp) -> None:
+    """No blinking cursors and no toasts (their timeouts race the screenshot)."""
+    no_blink(app)
+    app.clear_notifications()

@@ -348,10 +348,9 @@ async def test_switching_language_relabels_the_live_ui(fake_gemini):
         assert chat.query_one(UserPrompt).border_title == "You"
 
 
-# Known gaps, reported to the lead; strict=False so a fix simply turns them into XPASS.
+# Gaps found while translating, now fixed: keep them fixed.
 
 
-@pytest.mark.xfail(reason="screens created after a switch keep the import-time (English) binding labels", strict=False)
 async def test_screen_opened_after_a_switch_has_translated_keys(fake_gemini):
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -362,7 +361,6 @@ async def test_screen_opened_after_a_switch_has_translated_keys(fake_gemini):
         assert {"Salvar", "Voltar"} <= set(footer_labels(app)), footer_labels(app)
 
 
-@pytest.mark.xfail(reason="SettingsScreen.retranslate does not rebuild the Select options", strict=False)
 async def test_settings_choices_follow_a_switch(fake_gemini):
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -374,7 +372,6 @@ async def test_settings_choices_follow_a_switch(fake_gemini):
         assert languages[0] == "Automático (idioma do sistema)"
 
 
-@pytest.mark.xfail(reason="a compact Button keeps part of its old width when its label grows (Show -> Mostrar)", strict=False)
 async def test_show_buttons_fit_their_new_label(fake_gemini):
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -386,7 +383,6 @@ async def test_show_buttons_fit_their_new_label(fake_gemini):
             assert button.size.width >= len("Mostrar") + 2, button.size  # 9 when composed in pt-BR, 8 after the switch
 
 
-@pytest.mark.xfail(reason="chat.models_unavailable stores the already translated reason", strict=False)
 async def test_nested_error_in_a_note_follows_a_switch(fake_gemini):
     fake_gemini.enqueue(GeminiError.internal(), on="models")
     app = make_app(keyed_settings(fake_gemini.base_url))

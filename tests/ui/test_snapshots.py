@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.fakes.gemini_server import Reply
-from tests.ui.helpers import keyed_settings, make_app, no_blink
+from tests.ui.helpers import keyed_settings, make_app, quiet, settings_ready
 from tests.ui.test_chat_screen import send, settle
 
 EXCHANGE = [
@@ -22,7 +22,7 @@ def test_chat_with_finished_exchange(snap_compare, fake_gemini):
         await settle(pilot)
         await send(pilot, "How do I reverse a list in Python?")
         await settle(pilot)
-        no_blink(pilot.app)
+        quiet(pilot.app)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
@@ -32,8 +32,8 @@ def test_first_run_settings(snap_compare):
     app = make_app()
 
     async def run_before(pilot):
-        await pilot.pause()
-        no_blink(pilot.app)
+        await settings_ready(pilot)
+        quiet(pilot.app)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
@@ -43,12 +43,12 @@ def test_settings_with_invalid_value(snap_compare):
     app = make_app()
 
     async def run_before(pilot):
-        await pilot.pause()
+        await settings_ready(pilot)
         field = pilot.app.screen.query_one("#gemini--temperature")
         field.focus()
         field.value = "7"
         await pilot.pause()
-        no_blink(pilot.app)
+        quiet(pilot.app)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
@@ -63,7 +63,7 @@ def test_chat_small_terminal(snap_compare, fake_gemini):
         await settle(pilot)
         await send(pilot, "hi")
         await settle(pilot)
-        no_blink(pilot.app)
+        quiet(pilot.app)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
