@@ -1,0 +1,227 @@
+"""g2d-tui performance benchmarks: one command, one table.
+
+    python benchmarks/run.py            # full run (several minutes), PASS/MISS per row
+    python benchmarks/run.py --quick    # CI smoke mode, < ~60 s, same rows with less work
+    python benchmarks/run.py --json out.json
+
+Always exits 0 when the benchmarks ran (a MISS is a finding, not a crash); 2 if a scenario
+crashed. Nothing touches the internet or the user's files: every run gets a private temporary
+HOME / XDG dirs / ``G2D_TUI_CONFIG`` / pictures folder, real API keys are removed from the
+environment, and the app talks to the loopback fakes of ``tests/fakes`` (or to a closed port).
+
+Method
+------
+1. Cold start (``cold_start.py``): ``startup_runner.py`` runs in a fresh 80x24 pseudo-terminal
+   (TERM=xterm-256color, Textual's real Linux driver). Time = parent's spawn -> the runner's
+   marker read back from the pty; the runner writes it through Textual's writer thread right after
+   the first frame of the chat screen (welcome notes mounted) has been written. The g2d-tui runner
+   goes through ``g2d_tui.__main__.main([])`` with a settings file holding fake keys that point
+   at a closed loopback port (the model-list worker fails fast). The bare app is a Textual App
+   with ``Static("Hello")`` + ``Footer``. Runs alternate hello/app; medians are reported. The
+   parent does not answer terminal queries ("silent" terminal), so textual-image's Sixel and TGP
+   probes each wait their 100 ms timeout; that cost is measured inside the runner and reported.
+   Full mode adds a run where the parent answers DA1 like xterm (``da1``): only the TGP probe
+   then times out.
+2. Streaming (``scenarios.stream``): a 5,000-chunk Markdown reply (headings, paragraphs, lists,
+   fenced code) from a loopback FakeGemini with no delay, rendered by the real app under
+   ``run_test(size=(100, 40))``. A 5 ms sleeper on the app's loop records the largest lateness
+   (event-loop stall). Last chunk -> screen: from the server writing the final SSE chunk to the
+   first frame rendered while the reply's last Markdown block shows the final words.
+3. Image receipt -> screen (``scenarios.imagine``): ``/imagine`` against FakeHF returning a
+   photo-like 1024x1024 PNG (~1.7 MB). From ``image_backend.generate`` returning (wrapped) to the
+   first frame rendered with the card "shown" and its image widget visible; plus the largest
+   stall over the whole /imagine. First run (cold: imports, TLS context) and median of the rest.
+   Renderer forced with ``G2D_TUI_IMAGE_RENDERER`` (halfcell; full mode also sixel and tgp,
+   whose encoders run headless too).
+4. Memory: 100 sequential /imagine (auto-save on, temp folder) in one app, then VmRSS / VmHWM
+   (``/proc/self/status``) and ``ru_maxrss``.
+
+Caveats: headless frames skip the final segment -> escape-code conversion and the write (a few
+ms for incremental updates; for tgp the image data is written to stdout by textual-image itself).
+Wall-clock numbers depend on the machine and its load; compare runs on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import cold_start  # noqa: E402
+from benchmarks.common import REPO_ROOT, Row, isolate, median, ms  # noqa: E402
+
+TARGETS = {"ratio": 1.3, "stall": 0.050, "last_chunk": 0.100, "image": 0.150, "rss_mb": 120.0}
+
+
+def scenario(name: str, *args: str, timeout: float = 1800) -> dict:
+    """Run ``benchmarks/scenarios.py`` in a child (fresh process, stdout not a tty) and return its JSON."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        path = Path(out.name)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.scenarios", name, *args, "--out", str(path)],
+            cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            timeout=timeout, env=os.environ.copy(),
+        )
+        if proc.returncode != 0 or not path.stat().st_size:
+            raise RuntimeError(f"scenario {name} failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')[-3000:]}")
+        return json.loads(path.read_text())
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def verdict(value: float, target: float) -> bool:
+    return value <= target
+
+
+def cold_rows(quick: bool) -> list[Row]:
+    reps = 3 if quick else 7
+    silent = cold_start.measure(reps, "silent")
+    rows = [
+        Row("cold start: bare Textual app (median)", ms(silent["hello_median"]), raw=silent),
+        Row("cold start: g2d-tui to chat screen (median)", ms(silent["app_median"])),
+        Row("cold start: ratio g2d-tui / bare", f"{silent['ratio']:.2f}", f"<= {TARGETS['ratio']}",
+            verdict(silent["ratio"], TARGETS["ratio"])),
+        Row("  of which textual-image terminal probes (silent tty)", ms(silent["terminal_queries_median"])),
+    ]
+    app_runs = [r for r in silent["runs"] if r["kind"] == "app"]
+    phases = [
+        ("  phase: spawn -> g2d_tui.__main__ imported", "at main", None),
+        ("  phase: -> App.run (settings, textual-image, app import)", "at App.run", "at main"),
+        ("  phase: -> ChatScreen.on_mount done", "at ChatScreen.on_mount done", "at App.run"),
+        ("  phase: -> first chat frame written", "painted", "at ChatScreen.on_mount done"),
+        ("  import textual_image.renderable (incl. probes)", "import textual_image.renderable", None),
+        ("  import g2d_tui.app (mostly textual)", "import g2d_tui.app", None),
+        ("  import g2d_tui.screens.chat (Markdown, TextArea...)", "import g2d_tui.screens.chat", None),
+    ]
+    for label, end, start in phases:
+        values = [r[end] - (r[start] if start else 0) for r in app_runs if end in r and (start is None or start in r)]
+        rows.append(Row(label, ms(median(values))))
+    rows.append(Row("  RSS of the real app at first paint (median)", f"{median([r['rss_mb'] for r in app_runs]):.1f} MB"))
+    if not quick:
+        da1 = cold_start.measure(max(3, reps // 2), "da1")
+        rows.append(Row("cold start ratio, tty answering DA1 (xterm-like)", f"{da1['ratio']:.2f}", f"<= {TARGETS['ratio']}",
+                        verdict(da1["ratio"], TARGETS["ratio"]), raw=da1))
+        rows.append(Row("  of which terminal probes (DA1 answered)", ms(da1["terminal_queries_median"])))
+    return rows
+
+
+def stream_rows(quick: bool) -> list[Row]:
+    chunks = 500 if quick else 5000
+    result = scenario("stream", "--chunks", str(chunks))
+    tag = f"stream {chunks} chunks"
+    return [
+        Row(f"{tag}: largest event-loop stall", ms(result["max_stall"]), f"<= {ms(TARGETS['stall'])}",
+            verdict(result["max_stall"], TARGETS["stall"]), raw=result),
+        Row(f"{tag}: last chunk -> on screen", ms(result["last_chunk_to_screen"]), f"<= {ms(TARGETS['last_chunk'])}",
+            verdict(result["last_chunk_to_screen"], TARGETS["last_chunk"])),
+        Row(f"{tag}: total (Enter -> final frame)", f"{result['total']:.2f} s"),
+        Row(f"{tag}: throughput", f"{result['chunks_per_s']:.0f} chunks/s"),
+        Row(f"{tag}: stalls over 50 ms", str(result["stalls_over_50ms"])),
+    ]
+
+
+def image_rows(quick: bool) -> list[Row]:
+    rows: list[Row] = []
+    renderers = [("halfcell", 3 if quick else 6)] + ([] if quick else [("sixel", 4), ("tgp", 4)])
+    for renderer, count in renderers:
+        result = scenario("imagine", "--images", str(count), "--renderer", renderer)
+        runs = result["runs"]
+        first, rest = runs[0], runs[1:] or runs
+        receipt, stall = median([r["receipt_to_screen"] for r in rest]), max(r["max_stall"] for r in rest)
+        tag = f"image {renderer}"
+        rows += [
+            Row(f"{tag}: receipt -> screen, first /imagine", ms(first["receipt_to_screen"]), f"<= {ms(TARGETS['image'])}",
+                verdict(first["receipt_to_screen"], TARGETS["image"]), raw=result),
+            Row(f"{tag}: receipt -> screen, median of next {len(rest)}", ms(receipt), f"<= {ms(TARGETS['image'])}",
+                verdict(receipt, TARGETS["image"])),
+            Row(f"{tag}: largest stall, first /imagine", ms(first["max_stall"]), f"<= {ms(TARGETS['stall'])}",
+                verdict(first["max_stall"], TARGETS["stall"])),
+            Row(f"{tag}: largest stall, next {len(rest)}", ms(stall), f"<= {ms(TARGETS['stall'])}",
+                verdict(stall, TARGETS["stall"])),
+        ]
+    return rows
+
+
+def memory_rows(quick: bool) -> list[Row]:
+    count = 8 if quick else 100
+    result = scenario("imagine", "--images", str(count), "--renderer", "halfcell")
+    mem, base = result["memory"], result["baseline_memory"]
+    runs = result["runs"]
+    tag, part = f"{count} images", max(1, min(10, count // 4))
+    return [
+        Row(f"RSS after {tag} (VmRSS, current)", f"{mem['VmRSS']:.1f} MB", f"<= {TARGETS['rss_mb']:.0f} MB",
+            verdict(mem["VmRSS"], TARGETS["rss_mb"]), raw=result),
+        Row(f"peak RSS during {tag} (VmHWM / ru_maxrss)", f"{mem['VmHWM']:.1f} / {mem['maxrss']:.1f} MB",
+            f"<= {TARGETS['rss_mb']:.0f} MB", verdict(mem["VmHWM"], TARGETS["rss_mb"])),
+        Row("  RSS before the first image (app idle, model list loaded)", f"{base['VmRSS']:.1f} MB"),
+        Row("  RSS of the harness alone (python, pytest, fakes, Pillow)", f"{result['harness_memory']['VmRSS']:.1f} MB"),
+        Row(f"  RSS growth per image, images {min(13, count)}..{count}",
+            f"{(runs[-1]['rss_mb'] - runs[min(12, count - 1)]['rss_mb']) / max(1, count - 1 - min(12, count - 1)):.2f} MB"
+            if count > 13 else "n/a (needs > 13 images)"),
+        Row(f"  {tag}: cards / live pictures / files saved", f"{result['cards']} / {result['live_pictures']} / {result['saved_files']}"),
+        Row(f"  {tag}: /imagine total, first {part} vs last {part} (median)",
+            f"{ms(median([r['total'] for r in runs[:part]]))} / {ms(median([r['total'] for r in runs[-part:]]))}"),
+        Row(f"  {tag}: receipt -> screen, first {part} vs last {part} (median)",
+            f"{ms(median([r['receipt_to_screen'] for r in runs[:part]]))} / "
+            f"{ms(median([r['receipt_to_screen'] for r in runs[-part:]]))}"),
+        Row(f"  {tag}: largest stall, first {part} vs last {part}",
+            f"{ms(max(r['max_stall'] for r in runs[:part]))} / {ms(max(r['max_stall'] for r in runs[-part:]))}"),
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = ("metric", "value", "target", "result")
+    table = [headers] + [(r.metric, r.value, r.target, r.verdict) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(4)]
+    for index, line in enumerate(table):
+        print(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
+        if index == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke mode for CI (fewer runs, chunks, images)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results (with raw data) as JSON")
+    parser.add_argument("--only", choices=["cold", "stream", "image", "memory"], action="append",
+                        help="run only these rows (repeatable)")
+    args = parser.parse_args(argv)
+    sections = {"cold": cold_rows, "stream": stream_rows, "image": image_rows, "memory": memory_rows}
+    chosen = args.only or list(sections)
+    rows: list[Row] = []
+    crashed = False
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="g2d-bench-") as tmp:
+        isolate(Path(tmp))
+        for name in chosen:
+            section_start = time.monotonic()
+            try:
+                rows += sections[name](args.quick)
+                print(f"... {name}: {time.monotonic() - section_start:.0f} s", file=sys.stderr, flush=True)
+            except Exception as error:  # keep going: report the crash as a row
+                crashed = True
+                rows.append(Row(f"{name}: ERROR", type(error).__name__, "", False, raw={"error": str(error)}))
+                print(str(error), file=sys.stderr)
+    print(f"\ng2d-tui benchmarks ({'quick' if args.quick else 'full'} mode, {time.monotonic() - started:.0f} s, "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
+    print_table(rows)
+    misses = [r for r in rows if r.passed is False]
+    print(f"\n{len(misses)} of {sum(r.passed is not None for r in rows)} targets missed.")
+    if args.json:
+        data = {"mode": "quick" if args.quick else "full", "targets": TARGETS,
+                "rows": [{"metric": r.metric, "value": r.value, "target": r.target, "result": r.verdict, "raw": r.raw}
+                         for r in rows]}
+        Path(args.json).write_text(json.dumps(data, indent=2, default=str))
+    return 2 if crashed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""In-process scenarios, each run in its own child process by run.py (fresh memory, stdout not a tty).
+
+``python -m benchmarks.scenarios stream|imagine [--chunks N] [--images N] [--renderer R] --out FILE``
+
+The real app runs under ``App.run_test(size=(100, 40))`` (headless driver) against the loopback
+fakes. ``FrameWatch`` wraps the app's ``_display`` so a frame counts only once the compositor has
+rendered it (in headless mode the final conversion to escape codes and the write are skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import StallMonitor, ensure_repo_on_path, isolate, memory, write_keyed_settings  # noqa: E402
+
+ensure_repo_on_path()
+
+
+class FrameWatch:
+    """Calls ``check()`` after every frame the app renders; records when it first returns True."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.check = None
+        self.error: Exception | None = None
+        self.hit_at: float | None = None
+        self.frames = 0
+        self._real = app._display
+        app._display = self._display
+
+    def _display(self, screen, renderable) -> None:
+        self._real(screen, renderable)
+        if renderable is None or self.app._batch_count:
+            return
+        self.frames += 1
+        if self.check is not None and self.hit_at is None:
+            try:
+                hit = self.check()
+            except Exception as error:  # never break the app under test; report it from wait()
+                self.error, self.check = error, None
+                return
+            if hit:
+                self.hit_at = time.perf_counter()
+
+    def arm(self, check) -> None:
+        self.check, self.hit_at = check, None
+
+    async def wait(self, timeout: float) -> float:
+        deadline = time.perf_counter() + timeout
+        while self.hit_at is None:
+            if self.error is not None:
+                raise RuntimeError("frame check failed") from self.error
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the expected frame never came")
+            await asyncio.sleep(0.002)
+        return self.hit_at
+
+
+def build_app(gemini_url: str, hf_url: str, save_dir: Path):
+    # The CLI imports this before Textual starts; do the same (with no tty it asks nothing).
+    import textual_image.renderable  # noqa: F401
+
+    from g2d_tui.app import G2DApp
+    from g2d_tui.settings.model import Environment
+
+    store = write_keyed_settings(gemini_url, hf_url, save_dir)
+    return G2DApp(store, store.load(), Environment.from_environ({}))
+
+
+async def submit(pilot, text: str) -> None:
+    from g2d_tui.widgets.prompt_input import PromptInput
+
+    prompt = pilot.app.screen.query_one(PromptInput)
+    prompt.focus()
+    prompt.load_text(text)
+    await pilot.press("enter")
+
+
+# -- streaming -------------------------------------------------------------------------
+
+
+async def stream(chunks: int, delay: float, workdir: Path) -> dict:
+    from textual.widgets import Markdown
+
+    from benchmarks.fixtures import END_MARKER, long_markdown, timed_gemini
+    from g2d_tui.widgets.turns import GeminiReply
+    from tests.fakes.gemini_server import Reply
+
+    parts = long_markdown(chunks)
+    full = "".join(parts)
+    with timed_gemini() as fake:
+        fake.enqueue(Reply(parts, delay=delay), on="stream")
+        app = build_app(fake.base_url, "http://127.0.0.1:9", workdir / "pictures")
+        async with app.run_test(size=(100, 40)) as pilot:
+            await app.screen.workers.wait_for_complete()  # the model list
+            await pilot.pause()
+            watch, monitor = FrameWatch(app), StallMonitor()
+
+            def final_text_shown() -> bool:
+                replies = app.screen.query(GeminiReply)
+                if not replies or replies.last().text != full:
+                    return False
+                blocks = replies.last().query_one(Markdown).children
+                return bool(blocks) and END_MARKER in getattr(blocks[-1], "_content", "").plain
+
+            watch.arm(final_text_shown)
+            monitor.start()
+            sent = time.perf_counter()
+            await submit(pilot, "Explain everything, at length.")
+            shown = await watch.wait(timeout=300)
+            await app.screen.workers.wait_for_complete()
+            await monitor.stop()
+            reply = app.screen.query(GeminiReply).last()
+            blocks = len(reply.query_one(Markdown).children)
+            state = reply.state
+    last, first = fake.last_chunk_at, fake.first_chunk_at
+    return {
+        "chunks": chunks, "delay": delay, "chars": len(full), "blocks": blocks, "state": state,
+        "chunks_written": fake.chunks_written,
+        "max_stall": monitor.max_late, "stalls_over_50ms": monitor.over_50ms,
+        "last_chunk_to_screen": shown - last,
+        "total": shown - sent,
+        "first_chunk_after": first - sent,
+        "server_stream_time": last - first,
+        "chunks_per_s": chunks / (shown - first),
+    }
+
+
+# -- images ----------------------------------------------------------------------------
+
+
+async def imagine(images: int, renderer: str, workdir: Path, keep_cards: bool = True) -> dict:
+    """``images`` sequential /imagine runs; per run: backend return -> image on screen, and max stall."""
+    from benchmarks.fixtures import PhotoPng, photo_png, timed_gemini
+    from g2d_tui.widgets.image_card import ImageCard
+    from tests.fakes.hf_server import FakeHF
+
+    os.environ["G2D_TUI_IMAGE_RENDERER"] = renderer
+    photo_png()  # encode the test picture before timing anything
+    harness = memory()  # python + pytest (imported by tests.fakes) + fakes + Pillow, before the app
+    runs: list[dict] = []
+    with timed_gemini() as gemini, FakeHF(default=PhotoPng()) as hf:
+        app = build_app(gemini.base_url, hf.base_url, workdir / "pictures")
+        async with app.run_test(size=(100, 40)) as pilot:
+            await app.screen.workers.wait_for_complete()
+            await pilot.pause()
+            baseline = memory()
+            backend = app.image_backend
+            real_generate, returned = backend.generate, {}
+
+            async def generate(*args, **kwargs):
+                result = await real_generate(*args, **kwargs)
+                returned["at"] = time.perf_counter()
+                return result
+
+            backend.generate = generate
+            watch, monitor = FrameWatch(app), StallMonitor()
+            monitor.start()
+            for index in range(images):
+                returned.clear()
+                before = len(app.screen.query(ImageCard))
+                card_box: list[ImageCard] = []
+
+                def image_shown() -> bool:
+                    if not card_box:
+                        cards = app.screen.query(ImageCard)
+                        if len(cards) <= before:
+                            return False
+                        card_box.append(cards.last())
+                    card = card_box[0]
+                    if card.state != "shown":
+                        return False
+                    pictures = card.query(".card-image")
+                    if not pictures:
+                        return False
+                    return pictures.first() in app.screen._compositor.visible_widgets
+
+                watch.arm(image_shown)
+                monitor.reset()
+                sent = time.perf_counter()
+                await submit(pilot, f"/imagine a lighthouse on a cliff at dusk, number {index + 1}")
+                shown = await watch.wait(timeout=60)
+                card = card_box[0]
+                while card.saved_path is None and card.state != "error":
+                    await asyncio.sleep(0.002)
+                done = time.perf_counter()
+                runs.append({
+                    "receipt_to_screen": shown - returned["at"], "max_stall": monitor.max_late,
+                    "request_to_screen": shown - sent, "total": done - sent, "saved": card.saved_path is not None,
+                    "rss_mb": memory().get("VmRSS", 0.0),
+                })
+            await monitor.stop()
+            await pilot.pause(0.3)  # let timers and pending refreshes settle before reading memory
+            after = memory()
+            cards = len(app.screen.query(ImageCard))
+            live = sum(1 for c in app.screen.query(ImageCard) if c.query(".card-image"))
+    return {"renderer": renderer, "images": images, "runs": runs, "harness_memory": harness, "baseline_memory": baseline,
+            "memory": after, "cards": cards, "live_pictures": live,
+            "saved_files": len(list((workdir / "pictures").glob("*.png")))}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", choices=["stream", "imagine"])
+    parser.add_argument("--chunks", type=int, default=5000)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--images", type=int, default=5)
+    parser.add_argument("--renderer", default="halfcell")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="g2d-bench-") as tmp:
+        workdir = Path(tmp)
+        isolate(workdir)  # private HOME/config/pictures, no real keys, even when run directly
+        if args.scenario == "stream":
+            result = asyncio.run(stream(args.chunks, args.delay, workdir))
+        else:
+            result = asyncio.run(imagine(args.images, args.renderer, workdir))
+    Path(args.out).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
