@@ -196,6 +196,20 @@ def _host_of(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
+def _log_failure(what: str, failure: BaseException, secret: str) -> None:
+    """Log ``failure`` with its traceback at DEBUG, the API key masked.
+
+    Fault-suite fix: ``exc_info=failure`` logged the SDK exception as is, and its text
+    holds the server's whole error JSON, which may echo the key (e.g. "bad key AIza…").
+    """
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    import traceback
+
+    text = "".join(traceback.format_exception(failure))
+    log.debug("%s: %s", what, redact(text, secret, secret.strip()))
+
+
 def _sort_key(model: ModelInfo) -> tuple:
     """Gemini first, ``-latest`` aliases first, then newest version, stable before preview."""
     name = model.name
@@ -410,8 +424,18 @@ def _build_client(config: GeminiConfig) -> Any:
             # One attempt: no hidden retries (the aiohttp transport, used when aiohttp
             # is installed, otherwise retries connection errors after a 1-10 s sleep).
             retry_options=types.HttpRetryOptions(attempts=1),
-            client_args={"verify": tls},
-            async_client_args={"verify": tls, "ssl": tls},  # "ssl": aiohttp and websockets
+            # Never follow redirects (fault-suite fix): the SDK's clients follow them by
+            # default, and httpx drops only ``Authorization`` on a cross-origin hop, so a
+            # 3xx from the endpoint or a proxy would carry x-goog-api-key to another host.
+            # The SDK keeps only the arguments each client accepts: ``follow_redirects``
+            # reaches httpx2/httpx, ``allow_redirects`` aiohttp's requests.
+            client_args={"verify": tls, "follow_redirects": False},
+            async_client_args={
+                "verify": tls,
+                "ssl": tls,  # aiohttp and websockets
+                "follow_redirects": False,
+                "allow_redirects": False,
+            },
         ),
     )
 
@@ -530,7 +554,7 @@ class GeminiChat:
         if failure is not None:
             # Raised outside the except block, so the SDK exception (which holds the
             # open response) is neither chained to the GeminiError nor kept alive.
-            log.debug("Gemini stream failed", exc_info=failure)
+            _log_failure("Gemini stream failed", failure, config.api_key)
             self._conclude(None, reply, outcome)
             error = map_error(failure, config, mid_stream=reply.chunks > 0)
             await _close_response(failure)
@@ -556,7 +580,7 @@ class GeminiChat:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a GeminiError
             failure = exc
         # Raised outside the except block: the SDK exception is not chained to ours.
-        log.debug("Gemini request failed", exc_info=failure)
+        _log_failure("Gemini request failed", failure, self.config.api_key)
         error = map_error(failure, self.config)
         del failure
         raise error

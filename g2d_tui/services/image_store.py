@@ -65,13 +65,26 @@ def _error(exc: OSError, folder: Path) -> ImageError:
     return ImageError("store.failed", reason=exc.strerror or exc.__class__.__name__)
 
 
+def _blocking_file(folder: Path) -> Path:
+    """The nearest existing ancestor of ``folder`` (or itself) that is not a folder, else ``folder``."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return folder if candidate.is_dir() else candidate
+    return folder
+
+
 def _prepare_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise ImageError("store.not_a_folder", path=str(folder))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _error(exc, folder) from None
+        error = _error(exc, folder)
+        if error.key == "store.not_a_folder":
+            # Fault-suite fix: for ``file.txt/images`` the message said "…/file.txt/images is
+            # a file"; name the path that really is a file, so the user knows what to fix.
+            error = ImageError("store.not_a_folder", path=str(_blocking_file(folder)))
+        raise error from None
 
 
 def _write_new(path: Path, data: bytes) -> None:
