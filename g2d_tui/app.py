@@ -176,6 +176,11 @@ class G2DApp(App[None]):
                 node.retranslate()
         self.refresh_bindings()
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True) -> None:
+        """Show a toast. Always plain text: messages carry server errors, paths and typed
+        text, where a ``[`` would restyle the toast or raise MarkupError and stop the app."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- actions ------------------------------------------------------------------------
 
     def action_open_settings(self) -> None:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Select, Static
+from textual.widgets import Footer, Select, Static
 
 from g2d_tui import slash
 from g2d_tui.i18n import t
@@ -86,9 +86,10 @@ class ChatScreen(ImagineMixin, Screen[None]):
         await self.log_view.add(Note(t("chat.welcome"), key="chat.welcome"))
         for problem in app.load_problems:
             await self.log_view.add(Note(problem.message(), "error", key=problem.key, params=problem.params))
-        if app.load_problems:
-            backup = display_path(app.config_backup) if app.config_backup else "-"
+        if app.config_backup is not None:
+            backup = display_path(app.config_backup)
             await self.log_view.add(Note(t("config.backup_made", path=backup), "warning", key="config.backup_made", params={"path": backup}))
+        if app.load_problems:
             self.notify(t("config.problems_notice", count=len(app.load_problems)), severity="warning", timeout=10)
         from g2d_tui.screens.help import known_binding_ids
 
@@ -149,20 +150,18 @@ class ChatScreen(ImagineMixin, Screen[None]):
     @work(exclusive=True, group="reply")
     async def stream_reply(self, text: str, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
         """Stream Gemini's answer into ``reply``; on failure give the text back to the input."""
-        stream = Markdown.get_stream(reply.markdown)
         gemini = self.app.gemini
         failed: ServiceError | None = None
         try:
             async for chunk in gemini.stream(text):
-                reply.text += chunk
-                await stream.write(chunk)
+                await reply.write(chunk)
         except ServiceError as error:
             failed = error
         except asyncio.CancelledError:
             reply.set_state("cancelled")  # the partial text stays on screen and in the history
             raise
         finally:
-            await stream.stop()
+            await reply.finish_stream()
             self.busy = False
         outcome = gemini.last_outcome
         if failed is not None:
@@ -295,8 +294,9 @@ class ChatScreen(ImagineMixin, Screen[None]):
             text = f"{SPINNER[self._frame]} {' · '.join(parts)} — {t('chat.esc_cancels')}"
         if text != self._activity_text:  # an unchanged update would still cost a layout pass
             self._activity_text = text
-            self.query_one("#activity", Static).update(text)
-            self.set_class(bool(parts), "-busy")
+            activity = self.query_one("#activity", Static)
+            activity.update(text)
+            activity.set_class(bool(parts), "-busy")  # not on the screen: that would restyle every turn
 
     def retranslate(self) -> None:
         self._animate_activity()

@@ -320,12 +320,6 @@ async def test_directory_at_the_config_path_starts_with_defaults_and_explains(fa
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".config-")]  # no temp file left
 
 
-@pytest.mark.xfail(
-    reason="UI-BUG: ChatScreen._welcome (g2d_tui/screens/chat.py) always adds 'A copy of the original "
-    "settings file was kept at -.' when there are load problems, even when no backup was made "
-    "(unreadable file / directory, or the copy failed)",
-    strict=True,
-)
 async def test_no_backup_claim_when_no_backup_was_made(fake_gemini):
     config_path().mkdir(parents=True)
     app = make_app(environ=_env(fake_gemini))

@@ -419,25 +419,16 @@ async def _markup_case(case: str, fake_gemini, fake_hf, tmp_path) -> tuple[Fault
     raise AssertionError(case)
 
 
-MARKUP_BUG = (
-    "UI-BUG: notify() renders untrusted text as markup — '[/]' in it raises MarkupError and the app exits; "
-    "pass markup=False (or escape) in ChatScreen._reply_failed / _prompt_submitted (slash.unknown) "
-    "(g2d_tui/screens/chat.py), ImagineMixin.imagine / _save_card (g2d_tui/screens/imagine.py), "
-    "G2DApp.action_open_images_folder (g2d_tui/app.py)"
-)
-
-
-XFAIL_MARKUP = pytest.mark.xfail(reason=MARKUP_BUG, raises=MarkupError, strict=True)
 
 
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param("gemini-error", marks=XFAIL_MARKUP),
-        pytest.param("image-error", marks=XFAIL_MARKUP),
-        pytest.param("unknown-command", marks=XFAIL_MARKUP),
-        pytest.param("save-folder", marks=XFAIL_MARKUP),
-        pytest.param("open-images-folder", marks=XFAIL_MARKUP),
+        "gemini-error",
+        "image-error",
+        "unknown-command",
+        "save-folder",
+        "open-images-folder",
     ],
 )
 async def test_untrusted_text_in_notifications_is_shown_literally(fake_gemini, fake_hf, tmp_path, case):

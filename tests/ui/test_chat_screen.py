@@ -188,3 +188,34 @@ async def test_keymap_remaps_keys_and_reports_unknown_ids(fake_gemini):
         assert not app.screen.query(GeminiReply)
         footer_keys = {binding.key for (_, binding, _, _) in app.screen.active_bindings.values()}
         assert "ctrl+n" in footer_keys and "ctrl+l" not in footer_keys
+
+
+async def test_long_reply_freezes_finished_blocks_and_keeps_all_text(fake_gemini):
+    paragraphs = [f"Paragraph number {n} with some words.\n\n" for n in range(80)]
+    chunks = [*paragraphs[:40], "```python\n", "x = 1\n\n", "y = 2\n", "```\n\n", *paragraphs[40:]]
+    fake_gemini.enqueue(Reply(chunks=chunks))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "a long answer please")
+        await settle(pilot)
+        reply = app.screen.query_one(GeminiReply)
+        assert reply.text == "".join(chunks)
+        segments = list(reply.query(".reply-segment"))
+        assert segments, "finished blocks should be frozen into static segments"
+        frozen = "".join(segment.source for segment in segments)
+        live = reply.query_one("#reply-markdown", Markdown).source
+        assert frozen + live == reply.text  # nothing lost or doubled at the cuts
+        assert "x = 1\n\ny = 2" in frozen + live and live.rstrip().endswith("Paragraph number 79 with some words.")
+        assert len(reply.query_one("#reply-markdown", Markdown).children) <= 30
+
+
+def test_freeze_point_never_cuts_inside_code():
+    from g2d_tui.widgets.turns import freeze_point
+
+    text = "".join(f"p{n}\n\n" for n in range(30))
+    assert freeze_point(text, 24) == len(text)
+    assert freeze_point(text, 40) == 0
+    fenced = text + "```\na\n\nb\n"
+    assert freeze_point(fenced, 24) == 0
+    assert freeze_point("one\n\ntwo\n\n", 24) == 0
