@@ -13,9 +13,12 @@ from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
 from g2d_tui.services.errors import ServiceError
-from g2d_tui.widgets.image_card import ImageCard
+from g2d_tui.widgets.image_card import ImageCard, image_widget_class, renderer_name
+from g2d_tui.widgets.picture import HalfcellPicture, halfcell_strips
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from g2d_tui.app import G2DApp
     from g2d_tui.services.images.base import GeneratedImage
     from g2d_tui.widgets.prompt_input import PromptInput
@@ -36,7 +39,6 @@ class ImagineMixin:
     @work(group="imagine", exit_on_error=False)
     async def imagine(self, request: str, card: ImageCard, user: UserPrompt, typed: str) -> None:
         """Ask Gemini for a prompt, draw it, show it, save it. Several may run at once."""
-        from g2d_tui.services.image_codec import display_copy
         from g2d_tui.services.images.base import ImageRequest
 
         app, images = self.app, self.app.settings.images
@@ -55,9 +57,7 @@ class ImagineMixin:
             )
             image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
             card.set_status("decoding", "imagine.decoding")
-            width, height = _display_box()
-            picture = await asyncio.to_thread(display_copy, image.data, width, height)
-            await card.show(image, picture)
+            await card.show(image, await self._picture_widget(image.data))
         except ServiceError as error:
             card.set_error(error.key, **error.params)
             user.mark_failed()
@@ -72,6 +72,20 @@ class ImagineMixin:
         self._release_old_pictures()
         if images.auto_save:
             await self._save_card(card, image)
+
+    async def _picture_widget(self, data: bytes) -> Widget:
+        """Decode, scale and (for half-cell) encode in a thread; only mounting happens here."""
+        from g2d_tui.services.image_codec import display_copy
+
+        renderer = renderer_name()
+        if renderer == "halfcell":
+            columns = max(8, min(DISPLAY_COLUMNS, self.app.size.width - 8))
+            rows = max(4, int(self.app.size.height * 0.6))
+            strips = await asyncio.to_thread(lambda: halfcell_strips(display_copy(data, columns * 4, rows * 8), columns, rows))
+            return HalfcellPicture(strips)
+        width, height = _display_box()
+        picture = await asyncio.to_thread(display_copy, data, width, height)
+        return image_widget_class(renderer)(picture)
 
     async def _save_card(self, card: ImageCard, image: GeneratedImage) -> None:
         from g2d_tui.services.image_store import save

@@ -18,7 +18,7 @@ from g2d_tui.i18n import t
 from g2d_tui.paths import display_path
 
 if TYPE_CHECKING:
-    from PIL.Image import Image as PILImage
+    from textual.widget import Widget
 
     from g2d_tui.services.errors import ServiceError
     from g2d_tui.services.gemini import ImagePrompt
@@ -28,18 +28,24 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 RENDERER_ENV = "G2D_TUI_IMAGE_RENDERER"
 
 
-def image_widget_class():
-    """The textual-image widget: auto-detected, or forced by ``$G2D_TUI_IMAGE_RENDERER``."""
+def renderer_name() -> str:
+    """``halfcell``, ``unicode``, ``tgp`` or ``sixel``: forced by ``$G2D_TUI_IMAGE_RENDERER``,
+    else what textual-image detected before the app started (half-cell when not a terminal)."""
+    forced = os.environ.get(RENDERER_ENV, "auto").strip().lower()
+    forced = {"kitty": "tgp"}.get(forced, forced)
+    if forced in ("halfcell", "unicode", "tgp", "sixel"):
+        return forced
+    import textual_image.renderable as renderable
+
+    detected = renderable.Image.__name__
+    return {"TGPImage": "tgp", "SixelImage": "sixel"}.get(detected, "halfcell")
+
+
+def image_widget_class(name: str):
+    """The textual-image widget class for ``name`` (``unicode``, ``tgp`` or ``sixel``)."""
     import textual_image.widget as widgets
 
-    forced = os.environ.get(RENDERER_ENV, "auto").strip().lower()
-    return {
-        "halfcell": widgets.HalfcellImage,
-        "unicode": widgets.UnicodeImage,
-        "tgp": widgets.TGPImage,
-        "kitty": widgets.TGPImage,
-        "sixel": widgets.SixelImage,
-    }.get(forced, widgets.Image)
+    return {"unicode": widgets.UnicodeImage, "tgp": widgets.TGPImage, "sixel": widgets.SixelImage}[name]
 
 
 class ImageCard(Vertical):
@@ -123,13 +129,15 @@ class ImageCard(Vertical):
         self._status_key, self._status_params = key, params
         for name in ("prompting", "generating", "decoding", "shown", "error", "cancelled"):
             self.set_class(state == name, f"-{name}")
+        if state in ("prompting", "generating", "decoding") and self.is_mounted:
+            self._timer.resume()
         self._render_status()
 
-    async def show(self, image: GeneratedImage, picture: PILImage) -> None:
-        """Mount the picture (already decoded and scaled off the event loop)."""
+    async def show(self, image: GeneratedImage, picture: Widget) -> None:
+        """Mount ``picture``, a widget whose pixels were decoded and scaled off the event loop."""
         self.image = image
-        widget = image_widget_class()(picture, classes="card-image")
-        await self.mount(widget, before=self.query_one(".card-saved"))
+        picture.add_class("card-image")
+        await self.mount(picture, before=self.query_one(".card-saved"))
         self.set_status("shown", "imagine.done", width=image.width, height=image.height, seed=image.seed, model=image.model)
         self.query_one(".save-image", Button).disabled = False
 
@@ -163,6 +171,8 @@ class ImageCard(Vertical):
         if self.state in ("prompting", "generating", "decoding"):
             self._frame = (self._frame + 1) % len(SPINNER)
             self._render_status()
+        else:
+            self._timer.pause()  # finished: nothing moves any more
 
     def _render_status(self) -> None:
         if not self.is_mounted:

@@ -34,7 +34,10 @@ async def test_pipeline_saves_png_with_metadata(fake_gemini, fake_hf, tmp_path, 
         assert card.prompt is not None and card.prompt.prompt
         assert "fox" in str(card.query_one(".card-prompt").render()).lower()
         image_widget = card.query_one(".card-image")
-        assert type(image_widget).__name__ == "HalfcellImage"
+        assert type(image_widget).__name__ == "HalfcellPicture"
+        assert 0 < image_widget.size.height <= 24 and 0 < image_widget.size.width <= 64
+        first = image_widget.render_line(0)
+        assert first.text.startswith("▀") and first.cell_length == image_widget.size.width
         assert card.saved_path is not None and card.saved_path.parent == folder
         assert card.image is None  # bytes dropped once on disk
     files = list(folder.iterdir())
