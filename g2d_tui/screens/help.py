@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
@@ -73,6 +73,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [bind("escape,f1", "close", "close_help")]
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it and friends: not needed at start-up
+
         with VerticalScroll():
             yield Markdown(help_markdown(self.app._keymap))
             yield Static(t("help.close"), id="help-close")
