@@ -450,4 +450,5 @@ async def test_untrusted_text_in_notifications_is_shown_literally(fake_gemini, f
         toasts = [n.message for n in app._notifications]
         assert any(literal in message for message in toasts), toasts
         shown = " ".join(screen_text(app).split())  # toasts wrap: compare with spaces collapsed
-        assert literal.split(" [red]")[0] in shown, shown
+        for token in ("[/]", "[b]bold[/b]"):  # short tokens: long paths wrap differently per worker
+            assert token in shown, shown
