@@ -23,6 +23,7 @@ from g2d_tui.settings.store import SettingsStore
 from g2d_tui.widgets.image_card import ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
+from tests.ui.helpers import send, settle  # noqa: F401  (re-exported for the fault tests)
 
 SIZE = (100, 40)
 
@@ -92,19 +93,6 @@ def config_bytes() -> bytes | None:
 
 
 # -- driving the UI ---------------------------------------------------------------------
-
-
-async def send(pilot, text: str) -> None:
-    prompt = pilot.app.screen.query_one(PromptInput)
-    prompt.focus()
-    prompt.load_text(text)
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def wait_until(pilot, predicate: Callable[[], bool], *, seconds: float = 10.0) -> bool:

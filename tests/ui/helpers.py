@@ -61,3 +61,20 @@ def quiet(app: G2DApp) -> None:
     """No blinking cursors and no toasts (their timeouts race the screenshot)."""
     no_blink(app)
     app.clear_notifications()
+
+
+async def send(pilot, text: str) -> None:
+    """Type ``text`` into the prompt and press Enter."""
+    from g2d_tui.widgets.prompt_input import PromptInput
+
+    prompt = pilot.app.screen.query_one(PromptInput)
+    prompt.focus()
+    prompt.load_text(text)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def settle(pilot) -> None:
+    """Wait for every worker (replies, images, saves) and the refresh after them."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -11,20 +11,9 @@ from g2d_tui.screens.chat import ChatScreen
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 from tests.fakes.gemini_server import Error, Reply
-from tests.ui.helpers import keyed_settings, make_app
+from tests.ui.helpers import keyed_settings, make_app, send, settle
 
-
-async def send(pilot, text: str) -> None:
-    prompt = pilot.app.screen.query_one(PromptInput)
-    prompt.focus()
-    prompt.load_text(text)
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def settle(pilot) -> None:
-    await pilot.app.screen.workers.wait_for_complete()
-    await pilot.pause()
+__all__ = ["send", "settle"]  # other UI tests import them from here too
 
 
 def notes(screen) -> str:
