@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from g2d_tui.widgets.prompt_input import PromptInput
     from g2d_tui.widgets.turns import UserPrompt
 
-LIVE_PICTURES = 12
+LIVE_PICTURES = 8
 """Cards that keep their pixels in memory; older ones show their saved path instead."""
 DISPLAY_COLUMNS, DISPLAY_ROWS = 64, 24
 
@@ -69,9 +69,9 @@ class ImagineMixin:
             raise
         finally:
             self.imagining -= 1
-        self._release_old_pictures()
         if images.auto_save:
             await self._save_card(card, image)
+        await self._archive_old_cards()
 
     async def _picture_widget(self, data: bytes) -> Widget:
         """Decode, scale and (for half-cell) encode in a thread; only mounting happens here."""
@@ -130,10 +130,24 @@ class ImagineMixin:
             self.app.copy_to_clipboard(event.card.prompt.prompt)
             self.notify(t("imagine.prompt_copied"))  # type: ignore[attr-defined]
 
-    def _release_old_pictures(self) -> None:
-        shown = [card for card in self.query(ImageCard) if card.query(".card-image")]  # type: ignore[attr-defined]
+    async def _archive_old_cards(self) -> None:
+        """Keep the newest pictures on screen; older saved ones shrink to one line.
+
+        Every card is a dozen widgets plus its pixels, and Textual lays all of them out on
+        each update, so a long session would get slower and bigger with every image. An
+        unsaved card keeps its bytes (ctrl+s still works) but drops its pixels.
+        """
+        from g2d_tui.widgets.turns import Note
+
+        shown = [card for card in self.query(ImageCard) if card.state == "shown"]  # type: ignore[attr-defined]
         for card in shown[:-LIVE_PICTURES]:
-            card.release_picture()
+            if card.saved_path is None:
+                card.release_picture()
+                continue
+            params = {"request": card.request, "path": display_path(card.saved_path)}
+            note = Note(t("imagine.archived", **params), key="imagine.archived", params=params)
+            await card.parent.mount(note, before=card)
+            await card.remove()
 
 
 def _display_box() -> tuple[int, int]:

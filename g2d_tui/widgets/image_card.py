@@ -159,11 +159,10 @@ class ImageCard(Vertical):
         self.set_status("error", key, **params)
 
     def release_picture(self) -> None:
-        """Drop the on-screen pixels of an old card (memory); the file stays on disk."""
+        """Drop the on-screen pixels of an old, unsaved card (memory); its bytes stay for ctrl+s."""
         for widget in self.query(".card-image"):
             widget.remove()
-        if self.saved_path is not None:
-            self.query_one(".card-status", Static).update(t("imagine.released"))
+        self.set_status("shown", "imagine.released")
 
     # -- rendering ----------------------------------------------------------------------
 

@@ -28,15 +28,22 @@ class PromptInput(TextArea):
         self.placeholder = t("chat.placeholder")
 
     async def _on_key(self, event: events.Key) -> None:
-        # Handled here rather than by a priority binding: priority bindings run as soon as
-        # the key arrives, before earlier keys still queued for this widget (a fast paste
-        # followed by Enter would be sent without its last characters).
-        if event.key == "enter":
+        # The send key (Enter, or what [keymap] made it) is handled here, in order with the
+        # typed keys: a priority binding runs as soon as the key arrives, before earlier keys
+        # still queued for this widget, so a fast paste + Enter lost its last characters.
+        if event.key in self._send_keys():
             event.stop()
             event.prevent_default()
             self.action_submit()
             return
         await super()._on_key(event)
+
+    def _send_keys(self) -> set[str]:
+        """The keys bound to ``send``, after the app's ``[keymap]``."""
+        remapped = self.app._keymap.get("send")
+        if remapped:
+            return {key.strip() for key in remapped.split(",")}
+        return {key for key, bindings in self._bindings.key_to_bindings.items() if any(b.id == "send" for b in bindings)}
 
     def action_submit(self) -> None:
         text = self.text

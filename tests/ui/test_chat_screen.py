@@ -208,3 +208,18 @@ def test_freeze_point_never_cuts_inside_code():
     fenced = text + "```\na\n\nb\n"
     assert freeze_point(fenced, 24) == 0
     assert freeze_point("one\n\ntwo\n\n", 24) == 0
+
+
+async def test_send_key_can_be_remapped(fake_gemini):
+    settings = keyed_settings(fake_gemini.base_url)
+    settings.keymap = {"send": "ctrl+r"}
+    app = make_app(settings)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        prompt = app.screen.query_one(PromptInput)
+        prompt.focus()
+        await pilot.press(*"two", "enter", *"lines")
+        assert prompt.text == "two\nlines"  # Enter is a newline now
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.screen.query_one(UserPrompt).text == "two\nlines"

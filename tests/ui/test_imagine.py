@@ -169,3 +169,21 @@ async def test_escape_cancels_a_cold_start_wait(fake_gemini, fake_hf, tmp_path):
         await settle(pilot)
         assert card.state == "cancelled"
         assert app.screen.imagining == 0
+
+
+async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    from g2d_tui.screens import imagine
+    from g2d_tui.widgets.turns import Note
+
+    monkeypatch.setattr(imagine, "LIVE_PICTURES", 2)
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        for n in range(4):
+            await send(pilot, f"/imagine picture {n}")
+            await settle(pilot)
+        cards = list(app.screen.query(ImageCard))
+        assert [card.request for card in cards] == ["picture 2", "picture 3"]
+        archived = [str(note.render()) for note in app.screen.query(Note) if note.key == "imagine.archived"]
+        assert len(archived) == 2 and "picture 0" in archived[0] and ".png" in archived[0]
+    assert len(list(tmp_path.glob("*.png"))) == 4
