@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
 
-from g2d_tui import __version__, i18n
+from g2d_tui import i18n
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes
 from g2d_tui.paths import display_path, styles_dir
@@ -19,7 +19,7 @@ from g2d_tui.settings.model import Effective, Environment, Settings, effective
 from g2d_tui.settings.store import LoadResult, SettingsStore
 
 if TYPE_CHECKING:
-    from g2d_tui.services.gemini import GeminiChat
+    from g2d_tui.services.gemini import GeminiChat, GeminiConfig
     from g2d_tui.services.images.base import ImageBackend
 
 
@@ -76,7 +76,7 @@ class G2DApp(App[None]):
             self._gemini = GeminiChat(self.gemini_config())
         return self._gemini
 
-    def gemini_config(self):
+    def gemini_config(self) -> GeminiConfig:
         from g2d_tui.services.gemini import GeminiConfig
 
         gemini, resolved = self.settings.gemini, self.effective
@@ -226,7 +226,3 @@ class G2DApp(App[None]):
         yield SystemCommand(t("command.theme"), t("command.theme_help"), self.action_change_theme)
         yield SystemCommand(t("command.keys"), t("command.keys_help"), self.action_help)
         yield SystemCommand(t("command.quit"), t("command.quit_help"), self.action_quit)
-
-    @property
-    def version(self) -> str:
-        return __version__
