@@ -160,6 +160,16 @@ class G2DApp(App[None]):
             self.switch_language(i18n.resolve_language(new.ui.language))
         self.settings_changed_signal.publish(new)
 
+    async def save_settings_or_report(self, new: Settings) -> bool:
+        """``save_settings``, telling the user (and returning False) when the file cannot be written."""
+        try:
+            await self.save_settings(new)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            self.notify(t("settings.save_failed", path=display_path(self.store.path), reason=reason), severity="error", timeout=10)
+            return False
+        return True
+
     def switch_language(self, language: str) -> None:
         """Re-label everything that is on screen in ``language``."""
         i18n.set_language(language)

@@ -20,15 +20,13 @@ from g2d_tui.messages import PromptSubmitted
 from g2d_tui.screens.imagine import ImagineMixin
 from g2d_tui.services.errors import ServiceError
 from g2d_tui.widgets.chat_log import ChatLog
-from g2d_tui.widgets.image_card import ImageCard
+from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 
 if TYPE_CHECKING:
     from g2d_tui.app import G2DApp
     from g2d_tui.settings.model import Settings
-
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class ChatScreen(ImagineMixin, Screen[None]):
@@ -228,10 +226,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
 
     @work(group="persist")
     async def persist(self, new: Settings) -> None:
-        try:
-            await self.app.save_settings(new)
-        except OSError as error:
-            self.notify(t("settings.save_failed", path=display_path(self.app.store.path), reason=error.strerror or type(error).__name__), severity="error")
+        await self.app.save_settings_or_report(new)
 
     def _settings_changed(self, settings: Settings) -> None:
         for picker_id, options, value in (

@@ -255,11 +255,8 @@ class SettingsScreen(Screen[None]):
     async def save(self, new: Settings) -> None:
         self._saving = True
         try:
-            await self.app.save_settings(new)
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            self.notify(t("settings.save_failed", path=display_path(self.app.store.path), reason=reason), severity="error", timeout=10)
-            return
+            if not await self.app.save_settings_or_report(new):
+                return
         finally:
             self._saving = False
         self.original = new.copy()
