@@ -68,8 +68,15 @@ class TimedGeminiHandler(gemini_server._Handler):
     """Records when each SSE chunk has been written to the socket (``fake.chunk_times``)."""
 
     def _write_chunk(self, data: bytes) -> None:
-        super()._write_chunk(data)
         fake = self.server.fake
+        if fake.rate:
+            # Paced on an absolute schedule: GIL contention makes per-chunk sleeps drift.
+            if fake.first_chunk_at is None:
+                fake.schedule_start = time.perf_counter()
+            due = fake.schedule_start + fake.chunks_written / fake.rate
+            if (wait := due - time.perf_counter()) > 0:
+                time.sleep(wait)
+        super()._write_chunk(data)
         now = time.perf_counter()
         if fake.first_chunk_at is None:
             fake.first_chunk_at = now
@@ -77,10 +84,14 @@ class TimedGeminiHandler(gemini_server._Handler):
         fake.chunks_written += 1
 
 
-def timed_gemini(**kwargs) -> gemini_server.FakeGemini:
-    """A :class:`FakeGemini` whose handler records chunk write times."""
+def timed_gemini(rate: float = 0.0, **kwargs) -> gemini_server.FakeGemini:
+    """A :class:`FakeGemini` whose handler records chunk write times.
+
+    ``rate`` > 0 streams at that many chunks per second; 0 writes as fast as the socket takes them.
+    """
     fake = gemini_server.FakeGemini(**kwargs)
     fake._server.RequestHandlerClass = TimedGeminiHandler
+    fake.rate = rate
     fake.first_chunk_at = fake.last_chunk_at = None
     fake.chunks_written = 0
     return fake

@@ -22,11 +22,14 @@ Method
    probes each wait their 100 ms timeout; that cost is measured inside the runner and reported.
    Full mode adds a run where the parent answers DA1 like xterm (``da1``): only the TGP probe
    then times out.
-2. Streaming (``scenarios.stream``): a 5,000-chunk Markdown reply (headings, paragraphs, lists,
-   fenced code) from a loopback FakeGemini with no delay, rendered by the real app under
+2. Streaming (``scenarios.stream``): a 5,000-chunk Markdown reply (~100 KB: headings, paragraphs,
+   lists, fenced code) from a loopback FakeGemini, rendered by the real app under
    ``run_test(size=(100, 40))``. A 5 ms sleeper on the app's loop records the largest lateness
    (event-loop stall). Last chunk -> screen: from the server writing the final SSE chunk to the
-   first frame rendered while the reply's last Markdown block shows the final words.
+   first frame rendered while the reply's last Markdown block shows the final words. Two runs:
+   paced at 200 chunks/s (10-40x Gemini's pace; the latency target applies here) and a firehose
+   with no pacing (throughput; its "last chunk" figure is the client's parsing backlog, since the
+   server's writes land in socket buffers well ahead of the client).
 3. Image receipt -> screen (``scenarios.imagine``): ``/imagine`` against FakeHF returning a
    photo-like 1024x1024 PNG (~1.7 MB). From ``image_backend.generate`` returning (wrapped) to the
    first frame rendered with the card "shown" and its image widget visible; plus the largest
@@ -113,19 +116,33 @@ def cold_rows(quick: bool) -> list[Row]:
     return rows
 
 
+STREAM_RATE = 200
+"""Chunks per second of the paced run: Gemini sends a chunk every 50-200 ms; this is 10-40x that."""
+
+
 def stream_rows(quick: bool) -> list[Row]:
     chunks = 500 if quick else 5000
-    result = scenario("stream", "--chunks", str(chunks))
-    tag = f"stream {chunks} chunks"
-    return [
-        Row(f"{tag}: largest event-loop stall", ms(result["max_stall"]), f"<= {ms(TARGETS['stall'])}",
-            verdict(result["max_stall"], TARGETS["stall"]), raw=result),
-        Row(f"{tag}: last chunk -> on screen", ms(result["last_chunk_to_screen"]), f"<= {ms(TARGETS['last_chunk'])}",
-            verdict(result["last_chunk_to_screen"], TARGETS["last_chunk"])),
-        Row(f"{tag}: total (Enter -> final frame)", f"{result['total']:.2f} s"),
-        Row(f"{tag}: throughput", f"{result['chunks_per_s']:.0f} chunks/s"),
-        Row(f"{tag}: stalls over 50 ms", str(result["stalls_over_50ms"])),
-    ]
+    rows: list[Row] = []
+    for rate in (STREAM_RATE, 0):
+        result = scenario("stream", "--chunks", str(chunks), "--rate", str(rate))
+        tag = f"stream {chunks} chunks " + (f"at {rate}/s" if rate else "firehose")
+        rows += [
+            Row(f"{tag}: largest event-loop stall", ms(result["max_stall"]), f"<= {ms(TARGETS['stall'])}",
+                verdict(result["max_stall"], TARGETS["stall"]), raw=result),
+            Row(f"{tag}: stalls over 50 ms", str(result["stalls_over_50ms"])),
+        ]
+        if rate:
+            rows.append(Row(f"{tag}: last chunk -> on screen", ms(result["last_chunk_to_screen"]),
+                            f"<= {ms(TARGETS['last_chunk'])}", verdict(result["last_chunk_to_screen"], TARGETS["last_chunk"])))
+        else:
+            # Unpaced, the server's last write lands in socket buffers long before the client has
+            # parsed what precedes it: the figure is the client's backlog, not display latency.
+            rows.append(Row(f"{tag}: backlog after the server's last write", ms(result["last_chunk_to_screen"])))
+        rows += [
+            Row(f"{tag}: total (Enter -> final frame)", f"{result['total']:.2f} s"),
+            Row(f"{tag}: throughput", f"{result['chunks_per_s']:.0f} chunks/s"),
+        ]
+    return rows
 
 
 def image_rows(quick: bool) -> list[Row]:

@@ -89,7 +89,7 @@ async def submit(pilot, text: str) -> None:
 # -- streaming -------------------------------------------------------------------------
 
 
-async def stream(chunks: int, delay: float, workdir: Path) -> dict:
+async def stream(chunks: int, rate: float, workdir: Path) -> dict:
     from textual.widgets import Markdown
 
     from benchmarks.fixtures import END_MARKER, long_markdown, timed_gemini
@@ -98,8 +98,8 @@ async def stream(chunks: int, delay: float, workdir: Path) -> dict:
 
     parts = long_markdown(chunks)
     full = "".join(parts)
-    with timed_gemini() as fake:
-        fake.enqueue(Reply(parts, delay=delay), on="stream")
+    with timed_gemini(rate=rate) as fake:
+        fake.enqueue(Reply(parts), on="stream")
         app = build_app(fake.base_url, "http://127.0.0.1:9", workdir / "pictures")
         async with app.run_test(size=(100, 40)) as pilot:
             await app.screen.workers.wait_for_complete()  # the model list
@@ -125,7 +125,7 @@ async def stream(chunks: int, delay: float, workdir: Path) -> dict:
             state = reply.state
     last, first = fake.last_chunk_at, fake.first_chunk_at
     return {
-        "chunks": chunks, "delay": delay, "chars": len(full), "blocks": blocks, "state": state,
+        "chunks": chunks, "rate": rate, "chars": len(full), "blocks": blocks, "state": state,
         "chunks_written": fake.chunks_written,
         "max_stall": monitor.max_late, "stalls_over_50ms": monitor.over_50ms,
         "last_chunk_to_screen": shown - last,
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=["stream", "imagine"])
     parser.add_argument("--chunks", type=int, default=5000)
-    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--rate", type=float, default=0.0, help="chunks per second; 0 = as fast as possible")
     parser.add_argument("--images", type=int, default=5)
     parser.add_argument("--renderer", default="halfcell")
     parser.add_argument("--out", required=True)
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(tmp)
         isolate(workdir)  # private HOME/config/pictures, no real keys, even when run directly
         if args.scenario == "stream":
-            result = asyncio.run(stream(args.chunks, args.delay, workdir))
+            result = asyncio.run(stream(args.chunks, args.rate, workdir))
         else:
             result = asyncio.run(imagine(args.images, args.renderer, workdir))
     Path(args.out).write_text(json.dumps(result))

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from g2d_tui import i18n
+from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes
 from g2d_tui.paths import display_path, styles_dir
@@ -118,6 +119,8 @@ class G2DApp(App[None]):
         from g2d_tui.screens.chat import ChatScreen
 
         self.push_screen(ChatScreen())
+        freeze_long_lived()  # Textual, Rich and our modules: alive until exit
+        tune_thresholds()
 
     async def on_unmount(self) -> None:
         await self._close_services()

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Select, Static
 
 from g2d_tui import slash
+from g2d_tui.gc_policy import freeze_long_lived
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
 from g2d_tui.paths import display_path
@@ -161,6 +162,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         finally:
             await reply.finish_stream()
             self.busy = False
+            freeze_long_lived()  # the first reply imported the Gemini SDK
         outcome = gemini.last_outcome
         if failed is not None:
             await self._reply_failed(failed, reply, user, typed)
@@ -191,6 +193,8 @@ class ChatScreen(ImagineMixin, Screen[None]):
             key = "chat.models_unavailable"
             await self.log_view.add(Note(t(key, reason=error), "warning", key=key, params={"reason": error}))
             return
+        finally:
+            freeze_long_lived()  # the Gemini SDK is imported by now
         self.app.chat_models = [model.name for model in models]
         picker = self.query_one("#chat-model", Select)
         picker.set_options(self._chat_model_options())

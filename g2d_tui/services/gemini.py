@@ -352,6 +352,10 @@ class _Reply:
 _END = object()
 
 
+def _is_last(item: Any) -> bool:
+    return item is _END or isinstance(item, Exception)
+
+
 async def _pump(start: Callable[[], Awaitable[AsyncIterator[Any]]], queue: asyncio.Queue[Any]) -> None:
     """Run the SDK stream in its own task, handing responses (then _END or the error) to ``queue``.
 
@@ -537,13 +541,21 @@ class GeminiChat:
         )
         failure: Exception | None = None
         try:
-            while (item := await queue.get()) is not _END:
+            while True:
+                # Everything already queued goes out as one piece: the UI then does one
+                # update per turn of the loop, however fast the chunks arrive.
+                batch = [await queue.get()]
+                while not queue.empty() and not _is_last(batch[-1]):
+                    batch.append(queue.get_nowait())
+                piece = "".join(reply.observe(item) for item in batch if not _is_last(item))
+                if piece:
+                    yield piece
+                item = batch[-1]
+                if item is _END:
+                    break
                 if isinstance(item, Exception):
                     failure = item
                     break
-                piece = reply.observe(item)
-                if piece:
-                    yield piece
         except (asyncio.CancelledError, GeneratorExit):
             outcome.cancelled = True
             self._conclude(text, reply, outcome)

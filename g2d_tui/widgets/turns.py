@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import time
+
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from g2d_tui.i18n import t
@@ -28,7 +36,10 @@ class UserPrompt(Static):
             self.border_subtitle = t("chat.not_delivered")
 
 
-FREEZE_AFTER_BLOCKS = 12
+FLUSH_EVERY = 0.08
+"""Seconds between Markdown updates while a reply streams."""
+
+FREEZE_AFTER_BLOCKS = 3
 """Blocks the live Markdown tail may hold before its finished part is frozen (see GeminiReply)."""
 
 
@@ -51,26 +62,100 @@ def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS) -> int:
     return boundaries[-1]
 
 
-class FrozenMarkdown(Static):
-    """Finished Markdown rendered by Rich, its height measured once per width.
+Line = list  # of rich Segments: a Strip is only built for lines on screen (it carries 7 caches)
 
-    Layout asks every auto-height widget for its height on each pass; for a Rich
-    Markdown that means rendering it again, which made long replies crawl.
+
+def render_markdown_lines(source: str, width: int) -> list[Line]:
+    """``source`` rendered by Rich's Markdown at ``width`` cells, plus a blank separator line.
+
+    Pure computation on a private Console, so it runs in a thread worker.
+    """
+    from rich.console import Console
+    from rich.markdown import Markdown as RichMarkdown
+    from rich.segment import Segment
+
+    console = Console(
+        width=width, color_system="truecolor", force_terminal=True, legacy_windows=False,
+        markup=False, highlight=False, emoji=False, file=io.StringIO(),
+    )
+    options = console.options.update_width(width)
+    segments = console.render(RichMarkdown(source), options)
+    lines = list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False))
+    lines.append([])
+    return lines
+
+
+class FrozenMarkdown(Widget):
+    """The finished blocks of a long reply as one widget of pre-rendered lines.
+
+    Textual lays out every Markdown block widget on each update, so a long reply made
+    every frame slower. Frozen blocks are rendered once (in a thread) by Rich into
+    strips; this widget just serves those lines, whatever their number. A new width
+    re-renders them in a thread while the old lines stay on screen.
     """
 
-    DEFAULT_CSS = "FrozenMarkdown { width: 1fr; height: auto; margin-bottom: 1; }"
+    DEFAULT_CSS = "FrozenMarkdown { width: 1fr; height: auto; }"
 
-    def __init__(self, source: str) -> None:
-        from rich.markdown import Markdown as RichMarkdown
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sources: list[str] = []
+        self._lines: list[Line] = []
+        self._width = 0
+        """The width ``_lines`` were rendered for."""
 
-        super().__init__(RichMarkdown(source), classes="reply-segment")
-        self.source = source
-        self._heights: dict[int, int] = {}
+    @property
+    def source(self) -> str:
+        return "".join(self.sources)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    def render_width(self) -> int:
+        """The width to render at: ours once laid out, else our parent's content width."""
+        width = self.size.width or (self.parent.content_size.width if self.parent else 0)
+        return max(width, 20)
+
+    async def render(self, source: str) -> tuple[int, list[Line]]:
+        """Render ``source`` (whole blocks) in a thread; returns the width used and the lines."""
+        width = self.render_width()
+        return width, await asyncio.to_thread(render_markdown_lines, source, width)
+
+    def append(self, source: str, rendered: tuple[int, list[Line]]) -> None:
+        """Add ``source`` and its lines from :meth:`render`."""
+        width, lines = rendered
+        self.sources.append(source)
+        if self._width and width != self._width:
+            self.render_all(self._width)  # resized meanwhile: keep one width for all lines
+        else:
+            self._width = width
+            self._lines.extend(lines)
+        self.refresh(layout=True)
+
+    @work(exclusive=True, thread=True, group="frozen-render")
+    def render_all(self, width: int) -> None:
+        sources = list(self.sources)
+        lines = [line for source in sources for line in render_markdown_lines(source, width)]
+        self.app.call_from_thread(self._replace_lines, width, lines, len(sources))
+
+    def _replace_lines(self, width: int, lines: list[Line], count: int) -> None:
+        if count != len(self.sources):  # a segment arrived meanwhile: render again
+            self.render_all(width)
+            return
+        self._width, self._lines = width, lines
+        self.refresh(layout=True)
+
+    def on_resize(self, event) -> None:
+        if self.sources and event.size.width != self._width:
+            self.render_all(event.size.width)
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        if width not in self._heights:
-            self._heights[width] = super().get_content_height(container, viewport, width)
-        return self._heights[width]
+        return self.line_count
+
+    def render_line(self, y: int) -> Strip:
+        if y >= len(self._lines):
+            return Strip.blank(self.size.width, self.rich_style)
+        return Strip(self._lines[y]).apply_style(self.rich_style)
 
 
 class GeminiReply(Vertical):
@@ -78,8 +163,8 @@ class GeminiReply(Vertical):
 
     Every Markdown block is a widget and Textual lays all of them out again on each update,
     so a long reply would slow every frame down (seconds per frame at a few hundred blocks).
-    Finished blocks are therefore frozen into one Static per segment, rendered by Rich's
-    Markdown; only the live tail stays a Textual Markdown widget fed by ``get_stream``.
+    Finished blocks are therefore frozen into one :class:`FrozenMarkdown` of pre-rendered
+    lines; only the live tail stays a Textual Markdown widget fed by ``get_stream``.
     """
 
     def __init__(self, model: str) -> None:
@@ -90,13 +175,18 @@ class GeminiReply(Vertical):
         self.state = "streaming"
         self._detail = ""
         self._tail = ""
+        """Text in the live Markdown (everything not frozen)."""
+        self._unflushed: list[str] = []
+        self._last_flush = 0.0
+        self._flush_timer: Timer | None = None
+        self._flush_lock = asyncio.Lock()
         self._stream = None
         self.border_title = t("chat.gemini", model=model)
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown
 
-        yield Vertical(id="reply-frozen")
+        yield FrozenMarkdown(id="reply-frozen")
         yield Markdown(id="reply-markdown")
         yield Static("", classes="reply-status")
 
@@ -107,26 +197,59 @@ class GeminiReply(Vertical):
         return self.query_one("#reply-markdown", Markdown)
 
     async def write(self, chunk: str) -> None:
-        """Append a streamed fragment."""
-        if self._stream is None:
-            from textual.widgets import Markdown
+        """Append a streamed fragment; the Markdown gets it within ``FLUSH_EVERY`` seconds.
 
-            self._stream = Markdown.get_stream(self.markdown)
+        Each Markdown update re-parses the live block, builds new block widgets and
+        restyles them; batching the fragments keeps that work (and the garbage it
+        leaves) to a dozen updates a second, however fast the chunks come.
+        """
         self.text += chunk
-        self._tail += chunk
-        await self._stream.write(chunk)
-        cut = freeze_point(self._tail)
-        if cut:
-            await self._freeze(cut)
+        self._unflushed.append(chunk)
+        wait = self._last_flush + FLUSH_EVERY - time.monotonic()
+        if wait <= 0:
+            await self._flush()
+        elif self._flush_timer is None:
+            self._flush_timer = self.set_timer(wait, self._timed_flush)
+
+    async def _timed_flush(self) -> None:
+        self._flush_timer = None
+        await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:
+            if not self._unflushed:
+                return
+            text = "".join(self._unflushed)
+            self._unflushed.clear()
+            self._last_flush = time.monotonic()
+            if self._stream is None:
+                from textual.widgets import Markdown
+
+                self._stream = Markdown.get_stream(self.markdown)
+            self._tail += text
+            await self._stream.write(text)
+            cut = freeze_point(self._tail)
+            if cut:
+                await self._freeze(cut)
 
     async def _freeze(self, cut: int) -> None:
         head, self._tail = self._tail[:cut], self._tail[cut:]
-        await self.finish_stream()
-        await self.query_one("#reply-frozen").mount(FrozenMarkdown(head))
-        await self.markdown.update(self._tail)
+        await self._stop_stream()
+        frozen = self.query_one(FrozenMarkdown)
+        rendered = await frozen.render(head)
+        with self.app.batch_update():  # no frame may show the head twice, or not at all
+            frozen.append(head, rendered)
+            await self.markdown.update(self._tail)
 
     async def finish_stream(self) -> None:
-        """Flush what is pending; the next write starts a new stream."""
+        """Show everything received; the next write starts a new stream."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        await self._flush()
+        await self._stop_stream()
+
+    async def _stop_stream(self) -> None:
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.stop()

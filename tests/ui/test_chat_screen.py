@@ -182,7 +182,7 @@ async def test_keymap_remaps_keys_and_reports_unknown_ids(fake_gemini):
 async def test_long_reply_freezes_finished_blocks_and_keeps_all_text(fake_gemini):
     paragraphs = [f"Paragraph number {n} with some words.\n\n" for n in range(80)]
     chunks = [*paragraphs[:40], "```python\n", "x = 1\n\n", "y = 2\n", "```\n\n", *paragraphs[40:]]
-    fake_gemini.enqueue(Reply(chunks=chunks))
+    fake_gemini.enqueue(Reply(chunks=chunks, delay=0.01))  # spread over several Markdown updates
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -190,12 +190,17 @@ async def test_long_reply_freezes_finished_blocks_and_keeps_all_text(fake_gemini
         await settle(pilot)
         reply = app.screen.query_one(GeminiReply)
         assert reply.text == "".join(chunks)
-        segments = list(reply.query(".reply-segment"))
-        assert segments, "finished blocks should be frozen into static segments"
-        frozen = "".join(segment.source for segment in segments)
+        from g2d_tui.widgets.turns import FrozenMarkdown
+
+        frozen_widget = reply.query_one(FrozenMarkdown)
+        assert len(frozen_widget.sources) >= 2, "finished blocks should be frozen, segment by segment"
+        frozen = frozen_widget.source
+        shown = "\n".join(frozen_widget.render_line(y).text for y in range(frozen_widget.line_count))
+        assert "Paragraph number 0 with some words." in shown and "x = 1" in shown
         live = reply.query_one("#reply-markdown", Markdown).source
         assert frozen + live == reply.text  # nothing lost or doubled at the cuts
-        assert "x = 1\n\ny = 2" in frozen + live and live.rstrip().endswith("Paragraph number 79 with some words.")
+        assert "x = 1\n\ny = 2" in frozen + live
+        assert (frozen + live).rstrip().endswith("Paragraph number 79 with some words.")
         assert len(reply.query_one("#reply-markdown", Markdown).children) <= 30
 
 

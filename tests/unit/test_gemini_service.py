@@ -103,11 +103,22 @@ def free_port() -> int:
 
 async def test_streams_every_chunk_and_records_one_merged_turn(make_chat, fake_gemini):
     chat = make_chat()
-    fake_gemini.enqueue(Reply(["Hel", "lo", " there"]))
+    fake_gemini.enqueue(Reply(["Hel", "lo", " there"], delay=0.05))
     assert await collect(chat, "first") == ["Hel", "lo", " there"]
     assert chat.history == [Turn("user", "first"), Turn("model", "Hello there")]
     assert chat.last_outcome == ReplyOutcome(finish_reason="STOP", cancelled=False)
     assert not chat.last_outcome.truncated
+
+
+async def test_chunks_that_arrived_together_come_out_as_one_piece(make_chat, fake_gemini):
+    """A burst is handed over at once: the UI then does one update, not one per chunk."""
+    chat = make_chat()
+    chunks = [f"w{n} " for n in range(200)]
+    fake_gemini.enqueue(Reply(chunks))
+    pieces = await collect(chat, "burst")
+    assert "".join(pieces) == "".join(chunks)
+    assert len(pieces) < len(chunks)
+    assert chat.history[-1] == Turn("model", "".join(chunks))
 
 
 async def test_second_request_carries_history_with_merged_reply(make_chat, fake_gemini):
@@ -225,7 +236,7 @@ async def test_cancel_before_any_text_leaves_history_alone(make_chat, fake_gemin
 async def test_early_finish_after_text_is_reported_not_raised(make_chat, fake_gemini, finish, notice):
     chat = make_chat()
     fake_gemini.enqueue(Reply(["Partial", " text"], finish_reason=finish))
-    assert await collect(chat, "q") == ["Partial", " text"]
+    assert "".join(await collect(chat, "q")) == "Partial text"
     assert chat.last_outcome.finish_reason == finish
     assert chat.last_outcome.truncated and chat.last_outcome.notice_key == notice
     assert chat.history[-1] == Turn("model", "Partial text")
@@ -287,7 +298,7 @@ async def test_partial_text_of_failed_stream_was_yielded(make_chat, fake_gemini)
     chat = make_chat()
     fake_gemini.enqueue(ErrorMidStream(["Half ", "way"]))
     error, pieces = await failure(chat)
-    assert pieces == ["Half ", "way"] and error.key == "gemini.stream_error"
+    assert "".join(pieces) == "Half way" and error.key == "gemini.stream_error"
     assert chat.last_outcome is not None and not chat.last_outcome.cancelled
     await collect(chat, "retry works")  # the client survives
 

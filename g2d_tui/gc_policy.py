@@ -1,0 +1,40 @@
+"""Keep the cyclic garbage collector's pauses short while the screen is busy.
+
+A full collection walks every object the collector tracks. After the imports (Textual,
+Rich, then the Gemini SDK with pydantic) that is a few hundred thousand objects, so with
+the default settings a streaming reply met full passes of 100-400 ms about once a second.
+
+* ``freeze_long_lived()`` after big imports: ``gc.freeze()`` moves everything alive into
+  a permanent generation that collections skip. Anything frozen that later becomes
+  cyclic garbage is never freed, so we freeze only when many modules were loaded since
+  the last time, never per reply or per image.
+* A larger young generation: Textual's Markdown builds and drops block widgets (cyclic
+  garbage) on every update; collected young, they never reach the old generation whose
+  growth is what triggers full passes. 20,000 instead of 700 allocations costs a few ms
+  per young collection and cut full passes during a 5,000-chunk reply from ~24 to ~2.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+YOUNG_GENERATION_THRESHOLD = 20_000
+_NEW_MODULES_WORTH_A_FREEZE = 25
+_modules_at_last_freeze = 0
+
+
+def freeze_long_lived() -> bool:
+    """Freeze what is alive now if many modules were imported since the last freeze."""
+    global _modules_at_last_freeze
+    loaded = len(sys.modules)
+    if loaded - _modules_at_last_freeze < _NEW_MODULES_WORTH_A_FREEZE:
+        return False
+    _modules_at_last_freeze = loaded
+    gc.freeze()
+    return True
+
+
+def tune_thresholds() -> None:
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)
