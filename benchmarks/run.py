@@ -179,7 +179,7 @@ def memory_rows(quick: bool) -> list[Row]:
         Row(f"peak RSS during {tag} (VmHWM / ru_maxrss)", f"{mem['VmHWM']:.1f} / {mem['maxrss']:.1f} MB",
             f"<= {TARGETS['rss_mb']:.0f} MB", verdict(mem["VmHWM"], TARGETS["rss_mb"])),
         Row("  RSS before the first image (app idle, model list loaded)", f"{base['VmRSS']:.1f} MB"),
-        Row("  RSS of the harness alone (python, pytest, fakes, Pillow)", f"{result['harness_memory']['VmRSS']:.1f} MB"),
+        Row("  RSS of the driver before the app (python, benchmark modules)", f"{result['harness_memory']['VmRSS']:.1f} MB"),
         Row(f"  RSS growth per image, images {min(13, count)}..{count}",
             f"{(runs[-1]['rss_mb'] - runs[min(12, count - 1)]['rss_mb']) / max(1, count - 1 - min(12, count - 1)):.2f} MB"
             if count > 13 else "n/a (needs > 13 images)"),

@@ -13,9 +13,11 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -140,17 +142,17 @@ async def stream(chunks: int, rate: float, workdir: Path) -> dict:
 
 
 async def imagine(images: int, renderer: str, workdir: Path, keep_cards: bool = True) -> dict:
-    """``images`` sequential /imagine runs; per run: backend return -> image on screen, and max stall."""
-    from benchmarks.fixtures import PhotoPng, photo_png, timed_gemini
+    """``images`` sequential /imagine runs; per run: backend return -> image on screen, and max stall.
+
+    The fakes run in a child process (see ``benchmarks/fake_servers.py``).
+    """
     from g2d_tui.widgets.image_card import ImageCard
-    from tests.fakes.hf_server import FakeHF
 
     os.environ["G2D_TUI_IMAGE_RENDERER"] = renderer
-    photo_png()  # encode the test picture before timing anything
-    harness = memory()  # python + pytest (imported by tests.fakes) + fakes + Pillow, before the app
+    harness = memory()  # python + the benchmark modules, before the app
     runs: list[dict] = []
-    with timed_gemini() as gemini, FakeHF(default=PhotoPng()) as hf:
-        app = build_app(gemini.base_url, hf.base_url, workdir / "pictures")
+    with remote_fakes(workdir) as urls:
+        app = build_app(urls["gemini"], urls["hf"], workdir / "pictures")
         async with app.run_test(size=(100, 40)) as pilot:
             await app.screen.workers.wait_for_complete()
             await pilot.pause()
@@ -207,6 +209,29 @@ async def imagine(images: int, renderer: str, workdir: Path, keep_cards: bool = 
     return {"renderer": renderer, "images": images, "runs": runs, "harness_memory": harness, "baseline_memory": baseline,
             "memory": after, "cards": cards, "live_pictures": live,
             "saved_files": len(list((workdir / "pictures").glob("*.png")))}
+
+
+@contextmanager
+def remote_fakes(workdir: Path):
+    """Start ``benchmarks.fake_servers`` in a child process; yields its base URLs."""
+    urls_file = workdir / "fake-urls.json"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.fake_servers", "--urls", str(urls_file)],
+        cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not urls_file.exists():
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the fake servers did not start")
+            time.sleep(0.05)
+        yield json.loads(urls_file.read_text())
+    finally:
+        child.stdin.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
 
-from g2d_tui import i18n
+from g2d_tui import i18n, textual_fixes
 from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from g2d_tui.services.gemini import GeminiChat, GeminiConfig
     from g2d_tui.services.images.base import ImageBackend
 
+
+textual_fixes.apply()
 
 class G2DApp(App[None]):
     """Chat with Gemini; /imagine draws through an image backend."""

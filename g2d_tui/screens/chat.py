@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 
 from g2d_tui import slash
 from g2d_tui.gc_policy import freeze_long_lived
@@ -21,6 +21,7 @@ from g2d_tui.messages import PromptSubmitted
 from g2d_tui.screens.imagine import ImagineMixin
 from g2d_tui.services.errors import ServiceError
 from g2d_tui.widgets.chat_log import ChatLog
+from g2d_tui.widgets.footer import Footer
 from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,9 @@ class ImagineMixin:
             )
             image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
             card.set_status("decoding", "imagine.decoding")
-            await card.show(image, await self._picture_widget(image.data))
+            picture = await self._picture_widget(image)
+            image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy
+            await card.show(image, picture)
         except ServiceError as error:
             card.set_error(error.key, **error.params)
             user.mark_failed()
@@ -71,9 +74,13 @@ class ImagineMixin:
             self.imagining -= 1
         if images.auto_save:
             await self._save_card(card, image)
-        await self._archive_old_cards()
+        # Not awaited here: a widget mounted inside a worker runs its message loop in a copy
+        # of the worker's context, which references the worker and so this card. The
+        # archive Notes live for the whole chat: mounted from here, each one kept an
+        # archived card (and its pixels) alive, ~1.3 MB per image.
+        self.call_later(self._archive_old_cards)  # type: ignore[attr-defined]
 
-    async def _picture_widget(self, data: bytes) -> Widget:
+    async def _picture_widget(self, image: GeneratedImage) -> Widget:
         """Decode, scale and (for half-cell) encode in a thread; only mounting happens here."""
         from g2d_tui.services.image_codec import display_copy
 
@@ -81,10 +88,17 @@ class ImagineMixin:
         if renderer == "halfcell":
             columns = max(8, min(DISPLAY_COLUMNS, self.app.size.width - 8))
             rows = max(4, int(self.app.size.height * 0.6))
-            strips = await asyncio.to_thread(lambda: halfcell_strips(display_copy(data, columns * 4, rows * 8), columns, rows))
+            preview = image.preview
+            if preview is not None and preview.width >= columns * 2 and preview.height >= rows * 4:
+                source = preview  # decoded when the backend checked the bytes: no second decode
+            else:
+                source = None
+            strips = await asyncio.to_thread(
+                lambda: halfcell_strips(source or display_copy(image.data, columns * 4, rows * 8), columns, rows)
+            )
             return HalfcellPicture(strips)
         width, height = _display_box()
-        picture = await asyncio.to_thread(display_copy, data, width, height)
+        picture = await asyncio.to_thread(display_copy, image.data, width, height)
         return image_widget_class(renderer)(picture)
 
     async def _save_card(self, card: ImageCard, image: GeneratedImage) -> None:

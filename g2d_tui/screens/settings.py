@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from g2d_tui.i18n import LANGUAGES, t
 from g2d_tui.keys import bind
@@ -19,6 +19,7 @@ from g2d_tui.paths import display_path
 from g2d_tui.screens.confirm import ConfirmScreen
 from g2d_tui.screens.settings_form import ALL_FIELDS, FORM, FormField
 from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce
+from g2d_tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from g2d_tui.app import G2DApp

@@ -11,7 +11,7 @@ import io
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from g2d_tui.services.images.base import ImageError
@@ -40,6 +40,12 @@ class ImageInfo:
     mime: str
     is_black: bool
     """True for the all-black frames safety checkers send instead of an error."""
+    preview: PILImage.Image | None = field(default=None, compare=False, repr=False)
+    """An RGB copy within :data:`PREVIEW_BOX`, made while the image was decoded anyway:
+    enough for a half-cell picture, which then needs no second decode."""
+
+
+PREVIEW_BOX = (512, 512)
 
 
 def _open(data: bytes) -> PILImage.Image:
@@ -110,13 +116,22 @@ def inspect(data: bytes) -> ImageInfo:
     try:
         fmt = image.format or "PNG"
         mime = image.get_format_mimetype() or f"image/{fmt.lower()}"
-        return ImageInfo(image.width, image.height, fmt, mime, _is_black(image))
+        return ImageInfo(image.width, image.height, fmt, mime, _is_black(image), _preview(image))
     except ImageError:
         raise
     except Exception:
         raise ImageError("images.corrupt") from None
     finally:
         image.close()
+
+
+def _preview(image: PILImage.Image) -> PILImage.Image:
+    from PIL import ImageOps
+
+    copy = _rgb(ImageOps.exif_transpose(image))
+    copy = copy.copy() if copy is image else copy
+    copy.thumbnail(PREVIEW_BOX, resample=_lanczos(), reducing_gap=2.0)
+    return copy
 
 
 def _rgb(image: PILImage.Image) -> PILImage.Image:

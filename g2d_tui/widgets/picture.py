@@ -31,25 +31,41 @@ def halfcell_strips(picture: PILImage, columns: int, max_rows: int) -> list[Stri
     rows = max(1, min(max_rows, round(columns * height / width / 2)))
     columns = max(1, min(columns, round(rows * 2 * width / height)))
     small = picture.convert("RGB").resize((columns, rows * 2), Image.Resampling.LANCZOS)
+    small = small.point(lambda value: value & QUANTIZE_MASK)
     pixels = small.load()
-    styles: dict[tuple, Style] = {}
     strips = []
     for row in range(rows):
         segments = []
         for column in range(columns):
-            top, bottom = pixels[column, row * 2], pixels[column, row * 2 + 1]
-            style = styles.get((top, bottom))
-            if style is None:
-                style = styles[(top, bottom)] = Style.from_color(_color(top), _color(bottom))
+            style = _style(pixels[column, row * 2], pixels[column, row * 2 + 1])
             segments.append(Segment("▀", style))
         strips.append(Strip(Segment.simplify(segments), columns))
     return strips
 
 
-def _color(rgb: tuple[int, int, int]):
-    from rich.color import Color
+QUANTIZE_MASK = 0b1111_1100
+"""64 levels per channel: no visible banding at two pixels per cell, and pictures share styles."""
 
-    return Color.from_rgb(*rgb)
+_STYLES: dict[tuple, Style] = {}
+_MAX_STYLES = 200_000
+
+
+def _style(top: tuple[int, int, int], bottom: tuple[int, int, int]) -> Style:
+    """One Style object per colour pair, shared by every picture.
+
+    Rich and Textual cache work per Style object (ANSI codes, combined styles...); with a
+    new object for each cell colour of each picture those caches churned through fresh
+    entries for every image, while a shared palette keeps hitting the same ones.
+    """
+    key = (top, bottom)
+    style = _STYLES.get(key)
+    if style is None:
+        from rich.color import Color
+
+        if len(_STYLES) >= _MAX_STYLES:
+            _STYLES.clear()
+        style = _STYLES[key] = Style.from_color(Color.from_rgb(*top), Color.from_rgb(*bottom))
+    return style
 
 
 class HalfcellPicture(Widget):

@@ -5,9 +5,9 @@ No Textual and no httpx/Pillow here: the UI imports these types at startup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from g2d_tui.services.errors import ServiceError
 
@@ -48,6 +48,8 @@ class GeneratedImage:
     request: ImageRequest
     created: datetime
     """Aware, local time."""
+    preview: Any = field(default=None, compare=False, repr=False)
+    """A small decoded RGB copy (PIL image) when the backend had one; see image_codec.PREVIEW_BOX."""
 
 
 @dataclass(frozen=True)

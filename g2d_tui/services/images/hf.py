@@ -161,6 +161,7 @@ class HuggingFaceBackend:
             model=model,
             request=request,
             created=local_now(),
+            preview=info.preview,
         )
 
     async def _generate_once(
