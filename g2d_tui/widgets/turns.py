@@ -102,6 +102,8 @@ class FrozenMarkdown(Widget):
         self._lines: list[Line] = []
         self._width = 0
         """The width ``_lines`` were rendered for."""
+        self._generation = 0
+        """Bumped by every full re-render; older results are dropped."""
 
     @property
     def source(self) -> str:
@@ -116,13 +118,13 @@ class FrozenMarkdown(Widget):
         width = self.size.width or (self.parent.content_size.width if self.parent else 0)
         return max(width, 20)
 
-    async def render(self, source: str) -> tuple[int, list[Line]]:
+    async def render_source(self, source: str) -> tuple[int, list[Line]]:
         """Render ``source`` (whole blocks) in a thread; returns the width used and the lines."""
         width = self.render_width()
         return width, await asyncio.to_thread(render_markdown_lines, source, width)
 
     def append(self, source: str, rendered: tuple[int, list[Line]]) -> None:
-        """Add ``source`` and its lines from :meth:`render`."""
+        """Add ``source`` and its lines from :meth:`render_source`."""
         width, lines = rendered
         self.sources.append(source)
         if self._width and width != self._width:
@@ -132,13 +134,18 @@ class FrozenMarkdown(Widget):
             self._lines.extend(lines)
         self.refresh(layout=True)
 
-    @work(exclusive=True, thread=True, group="frozen-render")
     def render_all(self, width: int) -> None:
-        sources = list(self.sources)
-        lines = [line for source in sources for line in render_markdown_lines(source, width)]
-        self.app.call_from_thread(self._replace_lines, width, lines, len(sources))
+        self._generation += 1
+        self._render_all(width, self._generation, list(self.sources))
 
-    def _replace_lines(self, width: int, lines: list[Line], count: int) -> None:
+    @work(thread=True, group="frozen-render")
+    def _render_all(self, width: int, generation: int, sources: list[str]) -> None:
+        lines = [line for source in sources for line in render_markdown_lines(source, width)]
+        self.app.call_from_thread(self._replace_lines, width, lines, generation, len(sources))
+
+    def _replace_lines(self, width: int, lines: list[Line], generation: int, count: int) -> None:
+        if generation != self._generation:
+            return  # a newer re-render is on its way
         if count != len(self.sources):  # a segment arrived meanwhile: render again
             self.render_all(width)
             return
@@ -236,7 +243,7 @@ class GeminiReply(Vertical):
         head, self._tail = self._tail[:cut], self._tail[cut:]
         await self._stop_stream()
         frozen = self.query_one(FrozenMarkdown)
-        rendered = await frozen.render(head)
+        rendered = await frozen.render_source(head)
         with self.app.batch_update():  # no frame may show the head twice, or not at all
             frozen.append(head, rendered)
             await self.markdown.update(self._tail)

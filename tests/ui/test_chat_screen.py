@@ -204,6 +204,28 @@ async def test_long_reply_freezes_finished_blocks_and_keeps_all_text(fake_gemini
         assert len(reply.query_one("#reply-markdown", Markdown).children) <= 30
 
 
+async def test_frozen_blocks_rewrap_when_the_terminal_narrows(fake_gemini):
+    from g2d_tui.widgets.turns import FrozenMarkdown
+
+    words = " ".join(f"word{n}" for n in range(40))
+    chunks = [f"Paragraph {n}: {words}\n\n" for n in range(12)]
+    fake_gemini.enqueue(Reply(chunks=chunks, delay=0.01))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "long lines please")
+        await settle(pilot)
+        frozen = app.screen.query_one(FrozenMarkdown)
+        assert frozen.line_count, "the finished paragraphs should be frozen"
+        wide = frozen.line_count
+        await pilot.resize_terminal(60, 40)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert frozen.line_count > wide  # the same text, wrapped to more lines
+        assert max(frozen.render_line(y).cell_length for y in range(frozen.line_count)) <= frozen.size.width
+        assert "Paragraph 0: word0" in frozen.render_line(0).text
+
+
 def test_freeze_point_never_cuts_inside_code():
     from g2d_tui.widgets.turns import freeze_point
 

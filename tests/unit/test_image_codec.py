@@ -181,3 +181,13 @@ def test_codec_module_does_not_import_pillow_at_import_time():
         "bad = [m for m in ('PIL', 'httpx', 'textual') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_inspect_keeps_a_small_rgb_preview_of_what_it_decoded():
+    picture = gradient(1024, 768, (200, 40, 90), 3).convert("RGBA")
+    info = image_codec.inspect(encode(picture, "PNG"))
+    preview = info.preview
+    assert preview.mode == "RGB"
+    assert preview.size == (512, 384)  # fits PREVIEW_BOX, aspect kept
+    expected = picture.convert("RGB").resize((512, 384))
+    assert abs(preview.getpixel((256, 192))[0] - expected.getpixel((256, 192))[0]) <= 8
