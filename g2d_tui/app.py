@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 textual_fixes.apply()
 
+
 class G2DApp(App[None]):
     """Chat with Gemini; /imagine draws through an image backend."""
 

@@ -89,13 +89,15 @@ class ImagineMixin:
             columns = max(8, min(DISPLAY_COLUMNS, self.app.size.width - 8))
             rows = max(4, int(self.app.size.height * 0.6))
             preview = image.preview
-            if preview is not None and preview.width >= columns * 2 and preview.height >= rows * 4:
-                source = preview  # decoded when the backend checked the bytes: no second decode
-            else:
-                source = None
-            strips = await asyncio.to_thread(
-                lambda: halfcell_strips(source or display_copy(image.data, columns * 4, rows * 8), columns, rows)
-            )
+            if preview is None or preview.width < columns * 2 or preview.height < rows * 4:
+                preview = None  # too small (or none): decode the bytes again
+
+            def encode():
+                # The preview was decoded when the backend checked the bytes: no second decode.
+                source = preview if preview is not None else display_copy(image.data, columns * 4, rows * 8)
+                return halfcell_strips(source, columns, rows)
+
+            strips = await asyncio.to_thread(encode)
             return HalfcellPicture(strips)
         width, height = _display_box()
         picture = await asyncio.to_thread(display_copy, image.data, width, height)
