@@ -240,10 +240,12 @@ class GeminiReply(Vertical):
                 await self._freeze(cut)
 
     async def _freeze(self, cut: int) -> None:
-        head, self._tail = self._tail[:cut], self._tail[cut:]
+        head = self._tail[:cut]
         await self._stop_stream()
         frozen = self.query_one(FrozenMarkdown)
         rendered = await frozen.render_source(head)
+        # Only now: a cancel (escape) during the render leaves the head in the live Markdown.
+        self._tail = self._tail[cut:]
         with self.app.batch_update():  # no frame may show the head twice, or not at all
             frozen.append(head, rendered)
             await self.markdown.update(self._tail)
