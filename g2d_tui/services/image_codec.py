@@ -126,12 +126,19 @@ def inspect(data: bytes) -> ImageInfo:
 
 
 def _preview(image: PILImage.Image) -> PILImage.Image:
+    return _fitted(image, PREVIEW_BOX, reducing_gap=2.0)
+
+
+def _fitted(image: PILImage.Image, box: tuple[int, int], reducing_gap: float) -> PILImage.Image:
+    """An upright RGB copy of ``image`` scaled down (never up) to fit ``box``.
+
+    ``exif_transpose`` always returns a new image, so ``image`` itself is left as it was.
+    """
     from PIL import ImageOps
 
-    copy = _rgb(ImageOps.exif_transpose(image))
-    copy = copy.copy() if copy is image else copy
-    copy.thumbnail(PREVIEW_BOX, resample=_lanczos(), reducing_gap=2.0)
-    return copy
+    fitted = _rgb(ImageOps.exif_transpose(image))
+    fitted.thumbnail(box, resample=_lanczos(), reducing_gap=reducing_gap)
+    return fitted
 
 
 def _rgb(image: PILImage.Image) -> PILImage.Image:
@@ -152,17 +159,12 @@ def display_copy(data: bytes, max_width: int, max_height: int) -> PILImage.Image
 
     Keep only this copy in memory for display; the original bytes go to disk.
     """
-    from PIL import ImageOps
-
     box = (max(1, int(max_width)), max(1, int(max_height)))
     image = _open(data)
     try:
         image.draft("RGB", box)  # JPEG decodes at a reduced scale: much faster
         image.load()
-        image = ImageOps.exif_transpose(image)
-        image = _rgb(image)
-        image.thumbnail(box, resample=_lanczos(), reducing_gap=3.0)
-        return image
+        return _fitted(image, box, reducing_gap=3.0)
     except ImageError:
         raise
     except Exception:
