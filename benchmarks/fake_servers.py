@@ -2,7 +2,10 @@
 
 ``python -m benchmarks.fake_servers --urls FILE`` starts FakeGemini (default answers) and
 FakeHF (a photo-like 1024x1024 PNG per request), writes their base URLs to FILE as JSON and
-serves until stdin closes. Run apart, their threads neither share the app's GIL nor count in
+serves until stdin closes. With ``--stream-chunks N`` the first streamed reply is the long
+Markdown answer of :func:`benchmarks.fixtures.long_markdown` in N chunks (``--rate`` per
+second, 0 = as fast as the socket takes them); when it has been written, the chunk times
+go to ``--stats FILE``. Run apart, their threads neither share the app's GIL nor count in
 its RSS (with pytest, which tests.fakes imports, that was ~50 MB): a remote service has
 neither effect on the real app either.
 """
@@ -23,14 +26,21 @@ ensure_repo_on_path()
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.fixtures import PhotoPng, photo_png, timed_gemini
+    from benchmarks.fixtures import PhotoPng, long_markdown, photo_png, timed_gemini
+    from tests.fakes.gemini_server import Reply
     from tests.fakes.hf_server import FakeHF
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--urls", required=True, help="where to write the base URLs (JSON)")
+    parser.add_argument("--stream-chunks", type=int, default=0, help="serve the long reply in this many chunks")
+    parser.add_argument("--rate", type=float, default=0.0, help="chunks per second of that reply; 0 = unpaced")
+    parser.add_argument("--stats", type=Path, help="where to write its chunk times (JSON)")
     args = parser.parse_args(argv)
     photo_png()  # encode the test picture before announcing readiness
-    with timed_gemini() as gemini, FakeHF(default=PhotoPng()) as hf:
+    with timed_gemini(rate=args.rate) as gemini, FakeHF(default=PhotoPng()) as hf:
+        if args.stream_chunks:
+            gemini.enqueue(Reply(long_markdown(args.stream_chunks)), on="stream")
+            gemini.stats_path = args.stats
         target = Path(args.urls)
         partial = target.with_suffix(".tmp")
         partial.write_text(json.dumps({"gemini": gemini.base_url, "hf": hf.base_url}))

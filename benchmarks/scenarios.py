@@ -5,6 +5,7 @@
 The real app runs under ``App.run_test(size=(100, 40))`` (headless driver) against the loopback
 fakes. ``FrameWatch`` wraps the app's ``_display`` so a frame counts only once the compositor has
 rendered it (in headless mode the final conversion to escape codes and the write are skipped).
+The fakes run in a child process (``benchmarks/fake_servers.py``), as a remote service would.
 """
 
 from __future__ import annotations
@@ -92,17 +93,17 @@ async def submit(pilot, text: str) -> None:
 
 
 async def stream(chunks: int, rate: float, workdir: Path) -> dict:
+    """One long streamed reply from the fake Gemini (run in a child process, like a remote service)."""
     from textual.widgets import Markdown
 
-    from benchmarks.fixtures import END_MARKER, long_markdown, timed_gemini
+    from benchmarks.fixtures import END_MARKER, long_markdown
     from g2d_tui.widgets.turns import GeminiReply
-    from tests.fakes.gemini_server import Reply
 
-    parts = long_markdown(chunks)
-    full = "".join(parts)
-    with timed_gemini(rate=rate) as fake:
-        fake.enqueue(Reply(parts), on="stream")
-        app = build_app(fake.base_url, "http://127.0.0.1:9", workdir / "pictures")
+    full = "".join(long_markdown(chunks))
+    stats_file = workdir / "stream-stats.json"
+    served = ["--stream-chunks", str(chunks), "--rate", str(rate), "--stats", str(stats_file)]
+    with remote_fakes(workdir, *served) as urls:
+        app = build_app(urls["gemini"], "http://127.0.0.1:9", workdir / "pictures")
         async with app.run_test(size=(100, 40)) as pilot:
             await app.screen.workers.wait_for_complete()  # the model list
             await pilot.pause()
@@ -125,10 +126,11 @@ async def stream(chunks: int, rate: float, workdir: Path) -> dict:
             reply = app.screen.query(GeminiReply).last()
             blocks = len(reply.query_one(Markdown).children)
             state = reply.state
-    last, first = fake.last_chunk_at, fake.first_chunk_at
+        served_at = await wait_for_file(stats_file, timeout=30)
+    last, first = served_at["last_chunk_at"], served_at["first_chunk_at"]
     return {
         "chunks": chunks, "rate": rate, "chars": len(full), "blocks": blocks, "state": state,
-        "chunks_written": fake.chunks_written,
+        "chunks_written": served_at["chunks_written"],
         "max_stall": monitor.max_late, "stalls_over_50ms": monitor.over_50ms,
         "last_chunk_to_screen": shown - last,
         "total": shown - sent,
@@ -136,6 +138,15 @@ async def stream(chunks: int, rate: float, workdir: Path) -> dict:
         "server_stream_time": last - first,
         "chunks_per_s": chunks / (shown - first),
     }
+
+
+async def wait_for_file(path: Path, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} never came")
+        await asyncio.sleep(0.01)
+    return json.loads(path.read_text())
 
 
 # -- images ----------------------------------------------------------------------------
@@ -212,11 +223,11 @@ async def imagine(images: int, renderer: str, workdir: Path, keep_cards: bool = 
 
 
 @contextmanager
-def remote_fakes(workdir: Path):
-    """Start ``benchmarks.fake_servers`` in a child process; yields its base URLs."""
+def remote_fakes(workdir: Path, *options: str):
+    """Start ``benchmarks.fake_servers`` (with ``options``) in a child process; yields its base URLs."""
     urls_file = workdir / "fake-urls.json"
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.fake_servers", "--urls", str(urls_file)],
+        [sys.executable, "-m", "benchmarks.fake_servers", "--urls", str(urls_file), *options],
         cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
     )
     try:
