@@ -1,6 +1,6 @@
-"""Work-arounds for Textual memory leaks that a long chat session runs into.
+"""Work-arounds for Textual costs that a long chat session runs into.
 
-Each patch checks that the bug is still there, so a fixed Textual is left alone.
+Each patch checks that the code it replaces is still there, so a changed Textual is left alone.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from functools import lru_cache
 
 def apply() -> None:
     _unpin_styles_caches()
+    _lazy_strip_caches()
 
 
 def _unpin_styles_caches() -> None:
@@ -35,3 +36,61 @@ def _unpin_styles_caches() -> None:
 
     StylesCache.get_inner_outer = get_inner_outer
     method.cache_clear()
+
+
+_STRIP_CACHES = {
+    "_divide_cache": 4, "_crop_cache": 16, "_style_cache": 16, "_filter_cache": 4,
+    "_line_length_cache": 4, "_crop_extend_cache": 4, "_offsets_cache": 4,
+}
+"""Strip's per-instance caches and their sizes, as ``Strip.__init__`` creates them."""
+
+
+class _LazyCache:
+    """Stands in for one of Strip's cache slots: the FIFOCache is made on first use."""
+
+    __slots__ = ("slot", "size")
+
+    def __init__(self, slot, size: int) -> None:
+        self.slot, self.size = slot, size
+
+    def __get__(self, strip, owner=None):
+        if strip is None:
+            return self
+        try:
+            return self.slot.__get__(strip, owner)
+        except AttributeError:
+            from textual.cache import FIFOCache
+
+            cache = FIFOCache(self.size)
+            self.slot.__set__(strip, cache)
+            return cache
+
+    def __set__(self, strip, value) -> None:
+        self.slot.__set__(strip, value)
+
+
+def _lazy_strip_caches() -> None:
+    """Every ``Strip`` (one per line per render) made seven FIFOCaches up front, though most
+    strips are never cropped, divided or restyled. During a streamed reply that was most of
+    the objects the cyclic collector had to walk (gen-1 passes of 100-400 ms); made lazily,
+    a strip costs one object until a cache is really used.
+    """
+    from textual.strip import Strip
+
+    original = Strip.__init__
+    names = original.__code__.co_names
+    if set(Strip.__slots__) != {*_STRIP_CACHES, "_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"} \
+            or not all(name in names for name in _STRIP_CACHES) or "FIFOCache" not in names:
+        return  # Strip changed upstream: leave it alone
+    for name, size in _STRIP_CACHES.items():
+        setattr(Strip, name, _LazyCache(Strip.__dict__[name], size))
+
+    def __init__(self, segments, cell_length=None) -> None:
+        self._segments = list(segments)
+        self._cell_length = cell_length
+        self._render_cache = None
+        self._link_ids = None
+        self._cell_count = None
+
+    __init__.__doc__ = original.__doc__
+    Strip.__init__ = __init__
