@@ -414,6 +414,15 @@ def _ssl_context() -> Any:
     return httpx2.create_ssl_context()
 
 
+def _paced_transport(tls: Any) -> dict[str, Any]:
+    """``{"transport": PacedTransport}`` unless the SDK is told to use httpx2 (its own transport then)."""
+    if os.environ.get("GOOGLE_GENAI_HTTP_CLIENT", "").strip().lower() == "httpx2":
+        return {}
+    from g2d_tui.services.paced_transport import PacedTransport
+
+    return {"transport": PacedTransport(verify=tls)}
+
+
 def _build_client(config: GeminiConfig) -> Any:
     from google import genai
     from google.genai import types
@@ -439,6 +448,9 @@ def _build_client(config: GeminiConfig) -> Any:
                 "ssl": tls,  # aiohttp and websockets
                 "follow_redirects": False,
                 "allow_redirects": False,
+                # An httpx transport also makes the SDK use httpx (not aiohttp or httpx2),
+                # so the settings above apply whatever else is installed.
+                **_paced_transport(tls),
             },
         ),
     )
@@ -526,6 +538,9 @@ class GeminiChat:
             top_p=config.top_p,
             top_k=config.top_k,
             max_output_tokens=config.max_output_tokens,
+            # No tools here. Left on, the SDK's function-calling loop keeps every chunk's
+            # Content until the reply ends: thousands of live objects in a long reply.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         reply = _Reply()
         outcome = ReplyOutcome()
