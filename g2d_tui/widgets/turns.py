@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 
+from rich.segment import Segment
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -62,7 +64,34 @@ def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS) -> int:
     return boundaries[-1]
 
 
-Line = list  # of rich Segments: a Strip is only built for lines on screen (it carries 7 caches)
+Line = tuple  # of (text, style number) pairs: see render_markdown_lines
+
+
+class _StylePalette:
+    """Numbers for the Rich styles of frozen lines, shared by every reply (and thread).
+
+    A frozen line stored as Segments (named tuples holding a Style) stays tracked by the
+    cyclic garbage collector: a long reply added tens of thousands of objects to every
+    full collection. Plain tuples of strings and ints are untracked, so they cost nothing.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[object, int] = {}
+        self.styles: list = []
+        self._lock = threading.Lock()
+
+    def number(self, style) -> int:
+        number = self._numbers.get(style)
+        if number is None:
+            with self._lock:
+                number = self._numbers.get(style)
+                if number is None:
+                    number = self._numbers[style] = len(self.styles)
+                    self.styles.append(style)
+        return number
+
+
+PALETTE = _StylePalette()
 
 
 def render_markdown_lines(source: str, width: int) -> list[Line]:
@@ -80,8 +109,12 @@ def render_markdown_lines(source: str, width: int) -> list[Line]:
     )
     options = console.options.update_width(width)
     segments = console.render(RichMarkdown(source), options)
-    lines = list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False))
-    lines.append([])
+    number = PALETTE.number
+    lines = [
+        tuple((segment.text, number(segment.style)) for segment in line)
+        for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
+    ]
+    lines.append(())
     return lines
 
 
@@ -162,7 +195,8 @@ class FrozenMarkdown(Widget):
     def render_line(self, y: int) -> Strip:
         if y >= len(self._lines):
             return Strip.blank(self.size.width, self.rich_style)
-        return Strip(self._lines[y]).apply_style(self.rich_style)
+        styles = PALETTE.styles
+        return Strip([Segment(text, styles[number]) for text, number in self._lines[y]]).apply_style(self.rich_style)
 
 
 class GeminiReply(Vertical):
@@ -191,10 +225,10 @@ class GeminiReply(Vertical):
         self.border_title = t("chat.gemini", model=model)
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Markdown
+        from g2d_tui.widgets.reply_markdown import ReplyMarkdown
 
         yield FrozenMarkdown(id="reply-frozen")
-        yield Markdown(id="reply-markdown")
+        yield ReplyMarkdown(id="reply-markdown")
         yield Static("", classes="reply-status")
 
     @property
@@ -229,26 +263,32 @@ class GeminiReply(Vertical):
             text = "".join(self._unflushed)
             self._unflushed.clear()
             self._last_flush = time.monotonic()
-            if self._stream is None:
-                from textual.widgets import Markdown
+            source = self._tail + text
+            cut = freeze_point(source)
+            if not cut:
+                await self._show(text)
+                return
+            # Finished blocks go straight to the frozen lines: after a burst (or a
+            # backlog) the live Markdown never builds widgets for them first.
+            frozen = self.query_one(FrozenMarkdown)
+            try:
+                rendered = await frozen.render_source(source[:cut])
+            except asyncio.CancelledError:
+                self._unflushed.insert(0, text)  # nothing changed yet: finish_stream shows it
+                raise
+            self._tail = source[cut:]
+            with self.app.batch_update():  # no frame may show the head twice, or not at all
+                frozen.append(source[:cut], rendered)
+                await self._stop_stream()
+                await self.markdown.update(self._tail)
 
-                self._stream = Markdown.get_stream(self.markdown)
-            self._tail += text
-            await self._stream.write(text)
-            cut = freeze_point(self._tail)
-            if cut:
-                await self._freeze(cut)
+    async def _show(self, text: str) -> None:
+        if self._stream is None:
+            from textual.widgets import Markdown
 
-    async def _freeze(self, cut: int) -> None:
-        head = self._tail[:cut]
-        await self._stop_stream()
-        frozen = self.query_one(FrozenMarkdown)
-        rendered = await frozen.render_source(head)
-        # Only now: a cancel (escape) during the render leaves the head in the live Markdown.
-        self._tail = self._tail[cut:]
-        with self.app.batch_update():  # no frame may show the head twice, or not at all
-            frozen.append(head, rendered)
-            await self.markdown.update(self._tail)
+            self._stream = Markdown.get_stream(self.markdown)
+        self._tail += text
+        await self._stream.write(text)
 
     async def finish_stream(self) -> None:
         """Show everything received; the next write starts a new stream."""

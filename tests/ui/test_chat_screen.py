@@ -250,3 +250,31 @@ async def test_send_key_can_be_remapped(fake_gemini):
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert app.screen.query_one(UserPrompt).text == "two\nlines"
+
+
+async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake_gemini, monkeypatch):
+    from g2d_tui.widgets.reply_markdown import ReplyMarkdown
+    from g2d_tui.widgets.turns import FrozenMarkdown
+
+    burst = "".join(f"Burst paragraph {n}.\n\n" for n in range(40))
+    fake_gemini.enqueue(Reply(chunks=[burst, "and the tail"]))
+    appended: list[str] = []
+    real_append = ReplyMarkdown.append
+
+    def record(self, markdown):
+        appended.append(markdown)
+        return real_append(self, markdown)
+
+    monkeypatch.setattr(ReplyMarkdown, "append", record)
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "everything at once")
+        await settle(pilot)
+        reply = app.screen.query_one(GeminiReply)
+        frozen = reply.query_one(FrozenMarkdown)
+        assert reply.text == burst + "and the tail"
+        assert frozen.source + reply.markdown.source == reply.text
+        assert "Burst paragraph 39." in frozen.source
+        assert not any("Burst paragraph 0." in text for text in appended)  # never built as live widgets
+        assert len(reply.markdown.children) <= 4

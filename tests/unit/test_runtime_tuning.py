@@ -1,0 +1,106 @@
+"""Textual patches, the quiet garbage collections, and the paced HTTP transport."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from g2d_tui import gc_policy, textual_fixes
+from g2d_tui.services.paced_transport import PIECE_BYTES, PacedTransport
+
+
+def test_strips_make_their_caches_only_when_used():
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    textual_fixes.apply()
+    textual_fixes.apply()  # twice is harmless
+    strip = Strip([Segment("hello "), Segment("world")])
+    slot = type(Strip.__dict__["_crop_cache"]).__name__
+    assert slot == "_LazyCache"
+    member = Strip.__dict__["_crop_cache"].slot
+    with pytest.raises(AttributeError):
+        member.__get__(strip, Strip)  # no FIFOCache yet
+    assert strip.crop(0, 5).text == "hello"
+    assert strip.crop(0, 5) is strip.crop(0, 5)  # now cached
+    assert [part.text for part in strip.divide([3, 8, 11])] == ["hel", "lo wo", "rld"]
+    assert strip.cell_length == 11 and strip.text == "hello world"
+
+
+def _gen2_passes(action) -> int:
+    passes = []
+
+    def note(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            passes.append(1)
+
+    gc.callbacks.append(note)
+    try:
+        action()
+    finally:
+        gc.callbacks.remove(note)
+    return len(passes)
+
+
+def test_quiet_collection_runs_a_full_pass_only_when_the_old_generation_grew(monkeypatch):
+    monkeypatch.setattr(gc_policy, "_old_after_full_pass", 0)
+    assert _gen2_passes(gc_policy.collect_while_quiet) == 1  # from nothing: grown
+    assert _gen2_passes(gc_policy.collect_while_quiet) == 0  # nothing new since
+    kept = [[n] for n in range(len(gc.get_objects(2)))]  # +100 %: long-lived lists
+    gc.collect(1)
+    gc.collect(1)  # promoted to the old generation
+    assert _gen2_passes(gc_policy.collect_while_quiet) == 1
+    del kept
+
+
+@pytest.fixture
+def burst_server():
+    """Serves 64 KB in one write: the client finds it all buffered, no read ever waits."""
+    body = bytes(range(256)) * 256
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", body
+    server.shutdown()
+    server.server_close()
+
+
+async def test_paced_transport_lets_the_loop_run_between_pieces(burst_server):
+    url, body = burst_server
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    async with httpx.AsyncClient(transport=PacedTransport()) as client:
+        async with client.stream("GET", url) as response:
+            await asyncio.sleep(0.2)  # let the whole body land in the socket buffer
+            background = asyncio.create_task(ticker())
+            pieces, ticks_seen = [], []
+            async for piece in response.aiter_raw():
+                pieces.append(piece)
+                ticks_seen.append(ticks)
+            background.cancel()
+    assert b"".join(pieces) == body
+    assert max(map(len, pieces)) <= PIECE_BYTES
+    assert len(pieces) >= len(body) // PIECE_BYTES
+    assert len(set(ticks_seen)) >= len(pieces) // 2  # the ticker ran between pieces
