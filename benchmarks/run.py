@@ -23,7 +23,8 @@ Method
    Full mode adds a run where the parent answers DA1 like xterm (``da1``): only the TGP probe
    then times out.
 2. Streaming (``scenarios.stream``): a 5,000-chunk Markdown reply (~100 KB: headings, paragraphs,
-   lists, fenced code) from a loopback FakeGemini, rendered by the real app under
+   lists, fenced code) from a loopback FakeGemini in a child process (``fake_servers.py``, as a
+   remote service: it shares neither the app's GIL nor its RSS), rendered by the real app under
    ``run_test(size=(100, 40))``. A 5 ms sleeper on the app's loop records the largest lateness
    (event-loop stall). Last chunk -> screen: from the server writing the final SSE chunk to the
    first frame rendered while the reply's last Markdown block shows the final words. Two runs:

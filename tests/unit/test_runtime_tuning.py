@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -47,14 +48,14 @@ def _gen2_passes(action) -> int:
     return len(passes)
 
 
-def test_quiet_collection_runs_a_full_pass_only_when_the_old_generation_grew(monkeypatch):
-    monkeypatch.setattr(gc_policy, "_old_after_full_pass", 0)
+def test_quiet_collection_runs_a_full_pass_only_when_the_heap_grew(monkeypatch):
+    monkeypatch.setattr(gc_policy, "_blocks_at_freeze", 0)
+    monkeypatch.setattr(gc_policy, "_blocks_after_full_pass", 0)
     assert _gen2_passes(gc_policy.collect_while_quiet) == 1  # from nothing: grown
     assert _gen2_passes(gc_policy.collect_while_quiet) == 0  # nothing new since
-    kept = [[n] for n in range(len(gc.get_objects(2)))]  # +100 %: long-lived lists
-    gc.collect(1)
-    gc.collect(1)  # promoted to the old generation
+    kept = [[n] for n in range(sys.getallocatedblocks() // 2)]  # +25 % and more
     assert _gen2_passes(gc_policy.collect_while_quiet) == 1
+    assert _gen2_passes(gc_policy.collect_while_quiet) == 0
     del kept
 
 
