@@ -44,6 +44,9 @@ FLUSH_EVERY = 0.08
 FREEZE_AFTER_BLOCKS = 3
 """Blocks the live Markdown tail may hold before its finished part is frozen (see GeminiReply)."""
 
+SHOW_BEFORE_FREEZE = 2048
+"""New text up to this size is shown at once, even when a freeze (a render in a thread) follows."""
+
 
 def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS) -> int:
     """Where to cut ``source`` so the part before holds whole blocks, or 0 to keep it all.
@@ -265,16 +268,20 @@ class GeminiReply(Vertical):
             self._last_flush = time.monotonic()
             source = self._tail + text
             cut = freeze_point(source)
-            if not cut:
+            # A few new words are shown now, before the head renders; a burst of
+            # finished blocks goes straight to the frozen lines instead, so the live
+            # Markdown never builds widgets for them first.
+            shown = not cut or len(text) <= SHOW_BEFORE_FREEZE
+            if shown:
                 await self._show(text)
+            if not cut:
                 return
-            # Finished blocks go straight to the frozen lines: after a burst (or a
-            # backlog) the live Markdown never builds widgets for them first.
             frozen = self.query_one(FrozenMarkdown)
             try:
                 rendered = await frozen.render_source(source[:cut])
             except asyncio.CancelledError:
-                self._unflushed.insert(0, text)  # nothing changed yet: finish_stream shows it
+                if not shown:
+                    self._unflushed.insert(0, text)  # nothing changed yet: finish_stream shows it
                 raise
             self._tail = source[cut:]
             with self.app.batch_update():  # no frame may show the head twice, or not at all

@@ -256,7 +256,7 @@ async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake
     from g2d_tui.widgets.reply_markdown import ReplyMarkdown
     from g2d_tui.widgets.turns import FrozenMarkdown
 
-    burst = "".join(f"Burst paragraph {n}.\n\n" for n in range(40))
+    burst = "".join(f"Burst paragraph {n}.\n\n" for n in range(150))  # over SHOW_BEFORE_FREEZE
     fake_gemini.enqueue(Reply(chunks=[burst, "and the tail"]))
     appended: list[str] = []
     real_append = ReplyMarkdown.append
@@ -275,6 +275,6 @@ async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake
         frozen = reply.query_one(FrozenMarkdown)
         assert reply.text == burst + "and the tail"
         assert frozen.source + reply.markdown.source == reply.text
-        assert "Burst paragraph 39." in frozen.source
+        assert "Burst paragraph 149." in frozen.source
         assert not any("Burst paragraph 0." in text for text in appended)  # never built as live widgets
         assert len(reply.markdown.children) <= 4
