@@ -105,3 +105,13 @@ async def test_paced_transport_lets_the_loop_run_between_pieces(burst_server):
     assert max(map(len, pieces)) <= PIECE_BYTES
     assert len(pieces) >= len(body) // PIECE_BYTES
     assert len(set(ticks_seen)) >= len(pieces) // 2  # the ticker ran between pieces
+
+
+def test_big_buffers_go_back_to_the_system_on_glibc():
+    import platform
+
+    from g2d_tui.services.allocator import return_big_buffers
+
+    tuned = return_big_buffers()
+    assert tuned is (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc")
+    assert return_big_buffers() is tuned  # once per process
