@@ -128,7 +128,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         await self.log_view.add(user)
         self.log_view.anchor()
         if isinstance(parsed, slash.Imagine):
-            card = ImageCard(parsed.request)
+            card = ImageCard(parsed.request, asked_by=user)
             await self.log_view.add(card)
             self.imagining += 1
             self.imagine(parsed.request, card, user, event.text)

@@ -150,8 +150,9 @@ class ImagineMixin:
         """Keep the newest pictures on screen; older saved ones shrink to one line.
 
         Every card is a dozen widgets plus its pixels, and Textual lays all of them out on
-        each update, so a long session would get slower and bigger with every image. An
-        unsaved card keeps its bytes (ctrl+s still works) but drops its pixels.
+        each update, so a long session would get slower and bigger with every image. The
+        note replaces the user's /imagine line too: it repeats the request. An unsaved
+        card keeps its bytes (ctrl+s still works) but drops its pixels.
         """
         from g2d_tui.widgets.turns import Note
 
@@ -164,6 +165,8 @@ class ImagineMixin:
             note = Note(t("imagine.archived", **params), key="imagine.archived", params=params)
             await card.parent.mount(note, before=card)
             await card.remove()
+            if card.asked_by is not None and card.asked_by.is_attached:
+                await card.asked_by.remove()
 
 
 def _display_box() -> tuple[int, int]:

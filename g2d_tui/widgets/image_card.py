@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from g2d_tui.i18n import t
@@ -74,9 +75,11 @@ class ImageCard(Vertical):
             super().__init__()
             self.card = card
 
-    def __init__(self, request: str) -> None:
+    def __init__(self, request: str, asked_by: Widget | None = None) -> None:
         super().__init__(classes="turn")
         self.request = request
+        self.asked_by = asked_by
+        """The user's /imagine line: archiving the card replaces both with one note."""
         self.prompt: ImagePrompt | None = None
         self.image: GeneratedImage | None = None
         """The full image bytes, kept only until they are saved."""

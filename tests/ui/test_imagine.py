@@ -186,4 +186,6 @@ async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path
         assert [card.request for card in cards] == ["picture 2", "picture 3"]
         archived = [str(note.render()) for note in app.screen.query(Note) if note.key == "imagine.archived"]
         assert len(archived) == 2 and "picture 0" in archived[0] and ".png" in archived[0]
+        # The note stands for the whole turn: the user's line went with the card.
+        assert [prompt.text for prompt in app.screen.query(UserPrompt)] == ["/imagine picture 2", "/imagine picture 3"]
     assert len(list(tmp_path.glob("*.png"))) == 4
