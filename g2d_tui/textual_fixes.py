@@ -48,10 +48,10 @@ _STRIP_CACHES = {
 class _LazyCache:
     """Stands in for one of Strip's cache slots: the FIFOCache is made on first use."""
 
-    __slots__ = ("slot", "size")
+    __slots__ = ("slot", "size", "make")
 
-    def __init__(self, slot, size: int) -> None:
-        self.slot, self.size = slot, size
+    def __init__(self, slot, size: int, make) -> None:
+        self.slot, self.size, self.make = slot, size, make
 
     def __get__(self, strip, owner=None):
         if strip is None:
@@ -59,9 +59,7 @@ class _LazyCache:
         try:
             return self.slot.__get__(strip, owner)
         except AttributeError:
-            from textual.cache import FIFOCache
-
-            cache = FIFOCache(self.size)
+            cache = self.make(self.size)
             self.slot.__set__(strip, cache)
             return cache
 
@@ -75,6 +73,7 @@ def _lazy_strip_caches() -> None:
     the objects the cyclic collector had to walk (gen-1 passes of 100-400 ms); made lazily,
     a strip costs one object until a cache is really used.
     """
+    from textual.cache import FIFOCache
     from textual.strip import Strip
 
     original = Strip.__init__
@@ -83,7 +82,7 @@ def _lazy_strip_caches() -> None:
             or not all(name in names for name in _STRIP_CACHES) or "FIFOCache" not in names:
         return  # Strip changed upstream: leave it alone
     for name, size in _STRIP_CACHES.items():
-        setattr(Strip, name, _LazyCache(Strip.__dict__[name], size))
+        setattr(Strip, name, _LazyCache(Strip.__dict__[name], size, FIFOCache))
 
     def __init__(self, segments, cell_length=None) -> None:
         self._segments = list(segments)

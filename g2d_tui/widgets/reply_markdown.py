@@ -39,7 +39,7 @@ from g2d_tui.gc_policy import collect_while_quiet
 class _GrowingList:
     """Updates a mounted list from a freshly parsed version of itself."""
 
-    def item_rows(self: MarkdownBlock, block: MarkdownBlock) -> Iterator[tuple[str, list[MarkdownBlock]]]:
+    def item_rows(self, block: MarkdownBlock) -> Iterator[tuple[str, list[MarkdownBlock]]]:
         """(bullet, child blocks) per item of ``block``, as Textual's ``compose`` lays them out."""
         for item in block._blocks:
             if isinstance(item, MarkdownListItem):
