@@ -52,7 +52,8 @@ def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS) -> int:
     """Where to cut ``source`` so the part before holds whole blocks, or 0 to keep it all.
 
     Blocks end at blank lines outside fenced code; we only cut once there are more than
-    ``max_blocks`` of them, at the last such blank line.
+    ``max_blocks`` of them, at the last such blank line. A fence still open at the end
+    stays in the tail: the cut falls before it.
     """
     boundaries, in_fence, offset = [], False, 0
     for line in source.splitlines(keepends=True):
@@ -62,7 +63,7 @@ def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS) -> int:
         elif not stripped and not in_fence and offset:
             boundaries.append(offset + len(line))
         offset += len(line)
-    if len(boundaries) <= max_blocks or in_fence:
+    if len(boundaries) <= max_blocks:
         return 0
     return boundaries[-1]
 

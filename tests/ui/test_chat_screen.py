@@ -233,7 +233,7 @@ def test_freeze_point_never_cuts_inside_code():
     assert freeze_point(text, 24) == len(text)
     assert freeze_point(text, 40) == 0
     fenced = text + "```\na\n\nb\n"
-    assert freeze_point(fenced, 24) == 0
+    assert freeze_point(fenced, 24) == len(text)  # before the open fence, not at its blank line
     assert freeze_point("one\n\ntwo\n\n", 24) == 0
 
 

@@ -39,10 +39,12 @@ async def test_streamed_lists_and_headings_grow_in_place_and_match_a_whole_rende
     async with app.run_test(size=(60, 60)) as pilot:
         streamed = app.query_one("#streamed", ReplyMarkdown)
         stream = Markdown.get_stream(streamed)
-        first_rows = None
+        first_rows = first_heading = None
         for piece in pieces(DOCUMENT):
             await stream.write(piece)
             await pilot.pause()
+            if first_heading is None and streamed.query("MarkdownH2"):
+                first_heading = streamed.query_one("MarkdownH2")
             bullets = streamed.query(GrowingBulletList)
             if first_rows is None and bullets and len(bullets.first().query_children(Horizontal)) >= 2:
                 first_rows = list(bullets.first().query_children(Horizontal))
@@ -50,13 +52,15 @@ async def test_streamed_lists_and_headings_grow_in_place_and_match_a_whole_rende
         await pilot.pause()
 
         assert first_rows, "the bullet list never had two rows"
+        assert streamed.query_one("MarkdownH2") is first_heading  # grew from "## A he" in place
+        assert first_heading._content.plain == "A heading that streams in"
         now = list(app.query_one(GrowingBulletList).query_children(Horizontal))
         assert now[:2] == first_rows  # the same row widgets, updated, not rebuilt
         assert len(now) == 3
         ordered = app.query_one(GrowingOrderedList)
         streamed_lines = [widget.render().plain for widget in streamed.query("MarkdownBullet")]
         whole_lines = [widget.render().plain for widget in app.query_one("#whole").query("MarkdownBullet")]
-        assert streamed_lines == whole_lines  # bullets and padded numbers ( 1. ... 12.)
+        assert streamed_lines == whole_lines  # bullets, and numbers padded to one width
         assert "  9. " in streamed_lines and " 12. " in streamed_lines
         assert len(ordered.query_children(Horizontal)) == 12
         whole = app.query_one("#whole")
