@@ -48,12 +48,13 @@ SHOW_BEFORE_FREEZE = 2048
 """New text up to this size is shown at once, even when a freeze (a render in a thread) follows."""
 
 
-def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS) -> int:
+def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS, *, before_open_fence: bool = False) -> int:
     """Where to cut ``source`` so the part before holds whole blocks, or 0 to keep it all.
 
     Blocks end at blank lines outside fenced code; we only cut once there are more than
-    ``max_blocks`` of them, at the last such blank line. A fence still open at the end
-    stays in the tail: the cut falls before it.
+    ``max_blocks`` of them, at the last such blank line. While a fence is still open we
+    wait for it to close, unless ``before_open_fence``: then the cut falls before it (for
+    a burst, whose finished blocks must not reach the live Markdown).
     """
     boundaries, in_fence, offset = [], False, 0
     for line in source.splitlines(keepends=True):
@@ -63,7 +64,7 @@ def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS) -> int:
         elif not stripped and not in_fence and offset:
             boundaries.append(offset + len(line))
         offset += len(line)
-    if len(boundaries) <= max_blocks:
+    if len(boundaries) <= max_blocks or (in_fence and not before_open_fence):
         return 0
     return boundaries[-1]
 
@@ -268,11 +269,12 @@ class GeminiReply(Vertical):
             self._unflushed.clear()
             self._last_flush = time.monotonic()
             source = self._tail + text
-            cut = freeze_point(source)
+            burst = len(text) > SHOW_BEFORE_FREEZE
+            cut = freeze_point(source, before_open_fence=burst)
             # A few new words are shown now, before the head renders; a burst of
             # finished blocks goes straight to the frozen lines instead, so the live
             # Markdown never builds widgets for them first.
-            shown = not cut or len(text) <= SHOW_BEFORE_FREEZE
+            shown = not cut or not burst
             if shown:
                 await self._show(text)
             if not cut:

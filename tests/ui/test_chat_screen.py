@@ -233,7 +233,8 @@ def test_freeze_point_never_cuts_inside_code():
     assert freeze_point(text, 24) == len(text)
     assert freeze_point(text, 40) == 0
     fenced = text + "```\na\n\nb\n"
-    assert freeze_point(fenced, 24) == len(text)  # before the open fence, not at its blank line
+    assert freeze_point(fenced, 24) == 0  # streaming: wait for the fence to close
+    assert freeze_point(fenced, 24, before_open_fence=True) == len(text)  # a burst: cut before it
     assert freeze_point("one\n\ntwo\n\n", 24) == 0
 
 
