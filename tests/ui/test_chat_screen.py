@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
 from textual.widgets import Markdown, Select
 from textual.widgets._markdown import MarkdownFence
@@ -14,6 +15,18 @@ from tests.fakes.gemini_server import Error, Reply
 from tests.ui.helpers import keyed_settings, make_app, send, settle
 
 __all__ = ["send", "settle"]  # other UI tests import them from here too
+
+
+@asynccontextmanager
+async def streamed(fake_gemini, chunks: list[str], prompt: str, **reply):
+    """An app that sent ``prompt`` and got ``chunks`` back; yields the pilot and the finished reply."""
+    fake_gemini.enqueue(Reply(chunks=chunks, **reply))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, prompt)
+        await settle(pilot)
+        yield pilot, app.screen.query_one(GeminiReply)
 
 
 def notes(screen) -> str:
@@ -182,13 +195,8 @@ async def test_keymap_remaps_keys_and_reports_unknown_ids(fake_gemini):
 async def test_long_reply_freezes_finished_blocks_and_keeps_all_text(fake_gemini):
     paragraphs = [f"Paragraph number {n} with some words.\n\n" for n in range(80)]
     chunks = [*paragraphs[:40], "```python\n", "x = 1\n\n", "y = 2\n", "```\n\n", *paragraphs[40:]]
-    fake_gemini.enqueue(Reply(chunks=chunks, delay=0.01))  # spread over several Markdown updates
-    app = make_app(keyed_settings(fake_gemini.base_url))
-    async with app.run_test(size=(100, 40)) as pilot:
-        await settle(pilot)
-        await send(pilot, "a long answer please")
-        await settle(pilot)
-        reply = app.screen.query_one(GeminiReply)
+    # delay: spread over several Markdown updates
+    async with streamed(fake_gemini, chunks, "a long answer please", delay=0.01) as (_, reply):
         assert reply.text == "".join(chunks)
         from g2d_tui.widgets.turns import FrozenMarkdown
 
@@ -209,17 +217,12 @@ async def test_frozen_blocks_rewrap_when_the_terminal_narrows(fake_gemini):
 
     words = " ".join(f"word{n}" for n in range(40))
     chunks = [f"Paragraph {n}: {words}\n\n" for n in range(12)]
-    fake_gemini.enqueue(Reply(chunks=chunks, delay=0.01))
-    app = make_app(keyed_settings(fake_gemini.base_url))
-    async with app.run_test(size=(100, 40)) as pilot:
-        await settle(pilot)
-        await send(pilot, "long lines please")
-        await settle(pilot)
-        frozen = app.screen.query_one(FrozenMarkdown)
+    async with streamed(fake_gemini, chunks, "long lines please", delay=0.01) as (pilot, reply):
+        frozen = reply.query_one(FrozenMarkdown)
         assert frozen.line_count, "the finished paragraphs should be frozen"
         wide = frozen.line_count
         await pilot.resize_terminal(60, 40)
-        await app.workers.wait_for_complete()
+        await pilot.app.workers.wait_for_complete()
         await settle(pilot)
         assert frozen.line_count > wide  # the same text, wrapped to more lines
         assert max(frozen.render_line(y).cell_length for y in range(frozen.line_count)) <= frozen.size.width
@@ -258,7 +261,6 @@ async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake
     from g2d_tui.widgets.turns import FrozenMarkdown
 
     burst = "".join(f"Burst paragraph {n}.\n\n" for n in range(150))  # over SHOW_BEFORE_FREEZE
-    fake_gemini.enqueue(Reply(chunks=[burst, "and the tail"]))
     appended: list[str] = []
     real_append = ReplyMarkdown.append
 
@@ -267,12 +269,7 @@ async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake
         return real_append(self, markdown)
 
     monkeypatch.setattr(ReplyMarkdown, "append", record)
-    app = make_app(keyed_settings(fake_gemini.base_url))
-    async with app.run_test(size=(100, 40)) as pilot:
-        await settle(pilot)
-        await send(pilot, "everything at once")
-        await settle(pilot)
-        reply = app.screen.query_one(GeminiReply)
+    async with streamed(fake_gemini, [burst, "and the tail"], "everything at once") as (_, reply):
         frozen = reply.query_one(FrozenMarkdown)
         assert reply.text == burst + "and the tail"
         assert frozen.source + reply.markdown.source == reply.text
