@@ -27,13 +27,12 @@ _modules_at_last_freeze = 0
 
 def freeze_long_lived() -> bool:
     """Freeze what is alive now if many modules were imported since the last freeze."""
-    global _modules_at_last_freeze
+    global _modules_at_last_freeze, _blocks_at_freeze
     loaded = len(sys.modules)
     if loaded - _modules_at_last_freeze < _NEW_MODULES_WORTH_A_FREEZE:
         return False
     _modules_at_last_freeze = loaded
     gc.freeze()
-    global _blocks_at_freeze
     _blocks_at_freeze = sys.getallocatedblocks()
     return True
 

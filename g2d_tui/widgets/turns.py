@@ -279,16 +279,16 @@ class GeminiReply(Vertical):
                 await self._show(text)
             if not cut:
                 return
-            frozen = self.query_one(FrozenMarkdown)
+            head, frozen = source[:cut], self.query_one(FrozenMarkdown)
             try:
-                rendered = await frozen.render_source(source[:cut])
+                rendered = await frozen.render_source(head)
             except asyncio.CancelledError:
                 if not shown:
                     self._unflushed.insert(0, text)  # nothing changed yet: finish_stream shows it
                 raise
             self._tail = source[cut:]
             with self.app.batch_update():  # no frame may show the head twice, or not at all
-                frozen.append(source[:cut], rendered)
+                frozen.append(head, rendered)
                 await self._stop_stream()
                 await self.markdown.update(self._tail)
 
