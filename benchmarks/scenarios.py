@@ -70,9 +70,10 @@ class FrameWatch:
 
 
 def build_app(gemini_url: str, hf_url: str, save_dir: Path):
-    # The CLI imports this before Textual starts; do the same (with no tty it asks nothing).
-    import textual_image.renderable  # noqa: F401
+    # The CLI probes the terminal before Textual starts; headless, there is nothing to ask.
+    from g2d_tui import terminal_probe
 
+    terminal_probe.install(None)
     from g2d_tui.app import G2DApp
     from g2d_tui.settings.model import Environment
 

@@ -9,9 +9,8 @@ so it reaches the terminal after that frame, and asks the app to exit (the paren
 marker is read). The parent measures spawn -> marker on the pty and checks the frame text came first.
 
 ``app`` goes through ``g2d_tui.__main__.main([])`` exactly like the ``g2d-tui`` command
-(including ``import textual_image.renderable`` and its terminal queries); a meta-path
-hook patches ``ChatScreen.on_mount`` when that module is first imported, so the import order
-is the CLI's, and times the terminal queries.
+(including the terminal graphics probe); a meta-path hook patches ``ChatScreen.on_mount`` when
+that module is first imported, so the import order is the CLI's, and times the probe.
 """
 
 from __future__ import annotations
@@ -115,13 +114,30 @@ def _stamp(label: str) -> None:
 
 
 def _patch_app(module) -> None:
-    real = module.G2DApp.run
+    real_run, real_init = module.G2DApp.run, module.G2DApp.__init__
 
     def run(self, *args, **kwargs):
         _stamp("App.run")
-        return real(self, *args, **kwargs)
+        return real_run(self, *args, **kwargs)
 
-    module.G2DApp.run = run
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        _stamp("app built")
+
+    module.G2DApp.run, module.G2DApp.__init__ = run, init
+
+
+def _patch_probe(module) -> None:
+    _time_function(module, "probe_stdio", "terminal probe")
+    real = module.probe_stdio
+
+    def probe_stdio():
+        try:
+            return real()
+        finally:
+            _stamp("probe done")
+
+    module.probe_stdio = probe_stdio
 
 
 def _patch_chat(module) -> None:
@@ -130,7 +146,7 @@ def _patch_chat(module) -> None:
     async def on_mount(self) -> None:
         _stamp("ChatScreen.on_mount")
         await real(self)
-        _stamp("ChatScreen.on_mount done")
+        _stamp("mounted")
         mark_next_frame(self.app, self)
 
     module.ChatScreen.on_mount = on_mount
@@ -138,9 +154,7 @@ def _patch_chat(module) -> None:
 
 def run_app() -> None:
     sys.meta_path.insert(0, _Hook({
-        "textual_image.renderable": None,
-        "textual_image.renderable.sixel": lambda m: _time_function(m, "query_terminal_support", "sixel query"),
-        "textual_image.renderable.tgp": lambda m: _time_function(m, "query_terminal_support", "tgp query"),
+        "g2d_tui.terminal_probe": _patch_probe,
         "g2d_tui.app": _patch_app,
         "g2d_tui.screens.chat": _patch_chat,
     }))
@@ -160,9 +174,13 @@ def run_hello() -> None:
             yield Footer()
 
         def on_mount(self) -> None:
+            _stamp("mounted")
             mark_next_frame(self, self.screen)
 
-    Hello().run()
+    _stamp("imported")
+    app = Hello()
+    _stamp("App.run")
+    app.run()
 
 
 if __name__ == "__main__":

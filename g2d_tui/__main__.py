@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 
-from g2d_tui import __version__, i18n
+from g2d_tui import __version__, i18n, terminal_probe
 
 
 def _peek(argv: list[str]) -> argparse.Namespace:
@@ -62,22 +61,14 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
 
     # Asking the terminal which graphics it supports (and its cell size) only works before
-    # Textual takes over. The probes mostly wait for answers, so they run in a thread while
-    # this one imports the app; they are done before the app starts.
-    probe = threading.Thread(target=_probe_terminal_graphics, name="graphics-probe", daemon=True)
-    probe.start()
+    # Textual takes over. The probe mostly waits for answers, so it runs in a thread while
+    # this one imports the app; it is done before the app starts.
+    graphics = terminal_probe.probe_in_background()
     from g2d_tui.app import G2DApp
 
     app = G2DApp(store, loaded, language_from_cli=args.lang)
-    probe.join(timeout=3)
+    terminal_probe.install(graphics(timeout=3))
     app.run()
-
-
-def _probe_terminal_graphics() -> None:
-    import textual_image.renderable  # noqa: F401  (detects Kitty / Sixel on import)
-    from textual_image._terminal import get_cell_size
-
-    get_cell_size()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.worker import get_current_worker
 
+from g2d_tui import terminal_probe
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
@@ -171,10 +172,6 @@ class ImagineMixin:
 
 def _display_box() -> tuple[int, int]:
     """Pixels worth keeping for display: enough for the card at the terminal's cell size."""
-    try:
-        from textual_image._terminal import get_cell_size
-
-        cell = get_cell_size()
-        return DISPLAY_COLUMNS * cell.width, DISPLAY_ROWS * cell.height
-    except Exception:  # no terminal to ask (tests, pipes): a modest default
-        return 640, 480
+    graphics = terminal_probe.detected()
+    width, height = (graphics.cell_width, graphics.cell_height) if graphics else terminal_probe.DEFAULT_CELL
+    return DISPLAY_COLUMNS * width, DISPLAY_ROWS * height

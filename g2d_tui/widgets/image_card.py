@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from g2d_tui import terminal_probe
 from g2d_tui.i18n import t
 from g2d_tui.paths import display_path
 
@@ -31,19 +32,18 @@ RENDERER_ENV = "G2D_TUI_IMAGE_RENDERER"
 
 def renderer_name() -> str:
     """``halfcell``, ``unicode``, ``tgp`` or ``sixel``: forced by ``$G2D_TUI_IMAGE_RENDERER``,
-    else what textual-image detected before the app started (half-cell when not a terminal)."""
+    else what the terminal said before the app started (half-cell when not a terminal)."""
     forced = os.environ.get(RENDERER_ENV, "auto").strip().lower()
     forced = {"kitty": "tgp"}.get(forced, forced)
     if forced in ("halfcell", "unicode", "tgp", "sixel"):
         return forced
-    import textual_image.renderable as renderable
-
-    detected = renderable.Image.__name__
-    return {"TGPImage": "tgp", "SixelImage": "sixel"}.get(detected, "halfcell")
+    graphics = terminal_probe.detected()
+    return graphics.protocol if graphics else "halfcell"
 
 
 def image_widget_class(name: str):
     """The textual-image widget class for ``name`` (``unicode``, ``tgp`` or ``sixel``)."""
+    terminal_probe.ensure_installed()  # textual-image must not query the terminal under Textual
     import textual_image.widget as widgets
 
     return {"unicode": widgets.UnicodeImage, "tgp": widgets.TGPImage, "sixel": widgets.SixelImage}[name]
