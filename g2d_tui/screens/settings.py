@@ -213,6 +213,8 @@ class SettingsScreen(Screen[None]):
 
         await asyncio.sleep(0.25)
         problem = await asyncio.to_thread(check_writable_folder, path)
+        if self not in self.app.screen_stack:  # closed while checking: its form is being taken down
+            return
         item = self._field("images--save-dir")
         if item is not None and self._raw_value(item) == path:
             self._show_error(item, t(problem) if problem else None)
