@@ -115,13 +115,17 @@ class G2DApp(App[None]):
 
     # -- lifecycle ----------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        # The first screen, composed with the app: pushed from on_mount instead, its first
+        # frame fell inside the app's start-up batch and was dropped until the next change.
+        from g2d_tui.screens.chat import ChatScreen
+
+        return ChatScreen()
+
     def on_mount(self) -> None:
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         self.set_keymap(self.settings.keymap)
-        from g2d_tui.screens.chat import ChatScreen
-
-        self.push_screen(ChatScreen())
         freeze_long_lived()  # Textual, Rich and our modules: alive until exit
         tune_thresholds()
 

@@ -58,8 +58,6 @@ class ChatScreen(ImagineMixin, Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="top-bar"):
             yield Static("g2d-tui", id="app-title")
-            yield Select(self._chat_model_options(), value=self.app.settings.gemini.model, allow_blank=False, id="chat-model", compact=True)
-            yield Select(self._image_model_options(), value=self.app.settings.images.model, allow_blank=False, id="image-model", compact=True)
         yield ChatLog(id="chat-log")
         yield Static("", id="activity")
         yield PromptInput(id="prompt")
@@ -78,8 +76,23 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self.set_interval(0.1, self._animate_activity)
         self.app.settings_changed_signal.subscribe(self, self._settings_changed)
         await self._welcome()
+        # Both after the first frame, so the chat shows as soon as it can: each picker is five
+        # widgets to style and lay out, and the model listing imports the Gemini SDK in a
+        # thread, which holds the GIL for about half a second.
+        self.call_after_refresh(self._mount_model_pickers)
         if self.app.effective.gemini_api_key:
-            self.load_models()
+            self.call_after_refresh(self.load_models)
+
+    async def _mount_model_pickers(self) -> None:
+        settings = self.app.settings
+        await self.query_one("#top-bar").mount_all([
+            Select(self._chat_model_options(), value=settings.gemini.model, allow_blank=False, id="chat-model", compact=True),
+            Select(self._image_model_options(), value=settings.images.model, allow_blank=False, id="image-model", compact=True),
+        ])
+
+    def _picker(self, picker_id: str) -> Select | None:
+        """The model picker, once mounted (see :meth:`_mount_model_pickers`)."""
+        return self.query_one_optional(picker_id, Select)
 
     async def _welcome(self) -> None:
         app = self.app
@@ -197,9 +210,9 @@ class ChatScreen(ImagineMixin, Screen[None]):
         finally:
             freeze_long_lived()  # the Gemini SDK is imported by now
         self.app.chat_models = [model.name for model in models]
-        picker = self.query_one("#chat-model", Select)
-        picker.set_options(self._chat_model_options())
-        picker.value = self.app.settings.gemini.model
+        if picker := self._picker("#chat-model"):
+            picker.set_options(self._chat_model_options())
+            picker.value = self.app.settings.gemini.model
 
     def _chat_model_options(self) -> list[tuple[str, str]]:
         names = list(self.app.chat_models)
@@ -238,8 +251,8 @@ class ChatScreen(ImagineMixin, Screen[None]):
             ("#chat-model", self._chat_model_options(), settings.gemini.model),
             ("#image-model", self._image_model_options(), settings.images.model),
         ):
-            picker = self.query_one(picker_id, Select)
-            if picker.value != value:
+            picker = self._picker(picker_id)
+            if picker is not None and picker.value != value:
                 picker.set_options(options)
                 picker.value = value
         if self.app.effective.gemini_api_key and not self.app.chat_models:
@@ -268,14 +281,14 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self.notify(t("chat.copied"))
 
     def action_pick_chat_model(self) -> None:
-        picker = self.query_one("#chat-model", Select)
-        picker.focus()
-        picker.action_show_overlay()
+        if picker := self._picker("#chat-model"):
+            picker.focus()
+            picker.action_show_overlay()
 
     def action_pick_image_model(self) -> None:
-        picker = self.query_one("#image-model", Select)
-        picker.focus()
-        picker.action_show_overlay()
+        if picker := self._picker("#image-model"):
+            picker.focus()
+            picker.action_show_overlay()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
