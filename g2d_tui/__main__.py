@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from g2d_tui import __version__, i18n, terminal_probe
+from g2d_tui import __version__, gc_policy, i18n, terminal_probe
 
 
 def _peek(argv: list[str]) -> argparse.Namespace:
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    gc_policy.pause_for_startup()
     early = _peek(argv)
     from g2d_tui.paths import config_path
     from g2d_tui.settings.store import SettingsStore

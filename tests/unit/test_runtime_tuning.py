@@ -115,3 +115,17 @@ def test_big_buffers_go_back_to_the_system_on_glibc():
     tuned = return_big_buffers()
     assert tuned is (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc")
     assert return_big_buffers() is tuned  # once per process
+
+
+async def test_collections_paused_for_startup_resume_once_the_app_is_mounted():
+    from tests.ui.helpers import make_app
+
+    gc_policy.pause_for_startup()
+    try:
+        assert not gc.isenabled()
+        app = make_app()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+    finally:
+        gc.enable()
