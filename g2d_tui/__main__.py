@@ -51,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    gc_policy.pause_for_startup()
     early = _peek(argv)
     from g2d_tui.paths import config_path
     from g2d_tui.settings.store import SettingsStore
@@ -65,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     # Textual takes over. The probe mostly waits for answers, so it runs in a thread while
     # this one imports the app; it is done before the app starts.
     graphics = terminal_probe.probe_in_background()
+    gc_policy.pause_for_startup()  # the app's mount turns it back on
     from g2d_tui.app import G2DApp
 
     app = G2DApp(store, loaded, language_from_cli=args.lang)
