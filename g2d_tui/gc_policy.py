@@ -60,7 +60,7 @@ _blocks_at_freeze = 0
 _blocks_after_full_pass = 0
 
 
-def collect_while_quiet() -> None:
+def collect_while_quiet(*, full: bool = False) -> None:
     """Collect the young generations now, between two updates, instead of mid-update.
 
     An automatic collection fires inside whatever is allocating, typically while the
@@ -71,10 +71,11 @@ def collect_while_quiet() -> None:
     ``OLD_GROWTH_FOR_A_FULL_PASS``, measured in allocated memory blocks:
     ``gc.get_objects()`` would give its size, but it can hand out a tuple that another
     thread is still building (CPython then raises SystemError in that thread).
+    ``full`` asks for the full pass regardless, e.g. when many widgets were just removed.
     """
     global _blocks_after_full_pass
     gc.collect(1)
     unfrozen = max(_blocks_after_full_pass - _blocks_at_freeze, 1)
-    if sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS:
+    if full or sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS:
         gc.collect(2)
         _blocks_after_full_pass = sys.getallocatedblocks()

@@ -11,6 +11,32 @@ from functools import lru_cache
 def apply() -> None:
     _unpin_styles_caches()
     _lazy_strip_caches()
+    _forget_finished_work()
+
+
+def _forget_finished_work() -> None:
+    """A finished Worker drops its work: the function and the arguments bound to it.
+
+    asyncio leaves a cancelled timer handle in the loop's heap until its time comes, and
+    the handle keeps the context it was made in. Made inside a worker (an HTTP timeout,
+    minutes long), that context holds the Worker (Textual's ``active_worker``), the Worker
+    its work, the work its arguments: every finished /imagine kept its card, widgets and
+    pixels alive for as long as its timeouts would have run.
+    """
+    from textual.worker import Worker
+
+    run = Worker.__dict__.get("_run")
+    if run is None or getattr(run, "forgets_work", False) or "_work" not in Worker.__init__.__code__.co_names:
+        return  # not the shape this was written for, or patched already
+
+    async def _run(self, app) -> None:
+        try:
+            await run(self, app)
+        finally:
+            self._work = None
+
+    _run.forgets_work = True
+    Worker._run = _run
 
 
 def _unpin_styles_caches() -> None:

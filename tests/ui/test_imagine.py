@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from PIL import Image
 
 from g2d_tui.widgets.image_card import ImageCard
@@ -179,9 +181,17 @@ async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
+        first: list[weakref.ref] = []
         for n in range(4):
             await send(pilot, f"/imagine picture {n}")
             await settle(pilot)
+            if n == 0:  # query, not query_one: the screen's query_one cache would keep the card
+                card = app.screen.query(ImageCard).first()
+                first = [weakref.ref(widget) for widget in [card, *card.walk_children()]]
+                del card
+        # Archived with the third picture and freed right away, not whenever the collector
+        # next gets to the old generation: the test does not collect.
+        assert [ref() for ref in first] == [None] * len(first)
         cards = list(app.screen.query(ImageCard))
         assert [card.request for card in cards] == ["picture 2", "picture 3"]
         archived = [str(note.render()) for note in app.screen.query(Note) if note.key == "imagine.archived"]
