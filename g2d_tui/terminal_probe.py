@@ -122,7 +122,7 @@ def probe_stdio() -> TerminalGraphics | None:
         if not (os.isatty(stdin) and os.isatty(stdout)):
             return None
         return probe(stdin, stdout)
-    except (AttributeError, ValueError, OSError):  # closed or replaced streams, no termios (Windows)
+    except Exception:  # best effort (closed or replaced streams, no termios on Windows): no answers
         return None
 
 
