@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
@@ -213,11 +214,12 @@ class SettingsScreen(Screen[None]):
 
         await asyncio.sleep(0.25)
         problem = await asyncio.to_thread(check_writable_folder, path)
-        if self not in self.app.screen_stack:  # closed while checking: its form is being taken down
-            return
         item = self._field("images--save-dir")
-        if item is not None and self._raw_value(item) == path:
-            self._show_error(item, t(problem) if problem else None)
+        try:
+            if item is not None and self._raw_value(item) == path:
+                self._show_error(item, t(problem) if problem else None)
+        except NoMatches:  # the screen closed, or the app quit, while the folder was checked
+            return
 
     # -- actions ------------------------------------------------------------------------
 
