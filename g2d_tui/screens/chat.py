@@ -308,7 +308,9 @@ class ChatScreen(ImagineMixin, Screen[None]):
         if text != self._activity_text:  # an unchanged update would still cost a layout pass
             self._activity_text = text
             activity = self.query_one("#activity", Static)
-            activity.update(text)
+            # One line, as wide as the screen (chat.tcss): its size never changes, so no layout
+            # pass, which would reflow the whole screen ten times a second while a reply streams.
+            activity.update(text, layout=False)
             activity.set_class(bool(parts), "-busy")  # not on the screen: that would restyle every turn
 
     def retranslate(self) -> None:

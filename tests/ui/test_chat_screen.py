@@ -85,8 +85,13 @@ async def test_escape_cancels_and_keeps_partial_text(fake_gemini):
                 break
             await asyncio.sleep(0.05)
         assert app.screen.busy
+        await pilot.pause(0.25)  # the activity line animates every 0.1 s
+        activity = app.screen.query_one("#activity")
+        assert "esc" in str(activity.render()).lower() and activity.has_class("-busy")
         await pilot.press("escape")
         await settle(pilot)
+        await pilot.pause(0.25)
+        assert str(activity.render()).strip() == "" and not activity.has_class("-busy")
         assert reply.has_class("-cancelled")
         assert reply.text.startswith("First part. second part.")
         assert "Cancelled" in str(reply.query_one(".reply-status").render())
