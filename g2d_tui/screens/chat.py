@@ -24,7 +24,7 @@ from g2d_tui.widgets.chat_log import ChatLog
 from g2d_tui.widgets.footer import Footer
 from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
-from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
+from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt, warm_up_markdown_rendering
 
 if TYPE_CHECKING:
     from g2d_tui.app import G2DApp
@@ -82,6 +82,11 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self.call_after_refresh(self._mount_model_pickers)
         if self.app.effective.gemini_api_key:
             self.call_after_refresh(self.load_models)
+        self.call_after_refresh(self._warm_up)
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _warm_up(self) -> None:
+        warm_up_markdown_rendering()
 
     async def _mount_model_pickers(self) -> None:
         settings = self.app.settings
