@@ -125,7 +125,7 @@ def render_markdown_lines(source: str, width: int) -> list[Line]:
 
 def warm_up_markdown_rendering() -> None:
     """Render a tiny reply once, off the event loop, so the first real one does not pay for
-    importing Rich's Markdown, Pygments and its colour theme (a ~60 ms stall mid-reply)."""
+    importing Rich's Markdown, Pygments and its colour theme (stalls of 60-170 ms early in it)."""
     render_markdown_lines("# g2d\n\n- item\n\n```python\nprint(1)\n```\n", 40)
 
 
