@@ -90,6 +90,8 @@ class ImageCard(Vertical):
         self._status_params: dict[str, object] = {}
         self._deadline: float | None = None
         self._frame = 0
+        self._spinning_words: str | None = None
+        """The status text after its spinner glyph, as last shown."""
         self.border_title = t("imagine.title")
 
     def compose(self) -> ComposeResult:
@@ -181,6 +183,7 @@ class ImageCard(Vertical):
             return
         status = self.query_one(".card-status", Static)
         if self.state == "error":
+            self._spinning_words = None
             status.update(Content(f"✗ {t(self._status_key, **self._status_params)}"))
             return
         text = t(self._status_key, **self._status_params) if self._status_key else ""
@@ -189,7 +192,11 @@ class ImageCard(Vertical):
                 remaining = max(0, round(self._deadline - time.monotonic()))
                 text = f"{text} — {t('imagine.next_try', seconds=remaining)}"
             text = f"{SPINNER[self._frame]} {text} · {t('imagine.esc_cancels')}"
-        status.update(Content(text))
+        # Ten times a second only the spinner glyph (one cell) changes: same wrapping, same
+        # height, so no layout pass, which would reflow the whole screen while a picture is made.
+        words = text[1:] if text and text[0] in SPINNER else None
+        status.update(Content(text), layout=words is None or words != self._spinning_words)
+        self._spinning_words = words
 
     def retranslate(self) -> None:
         self.border_title = t("imagine.title")

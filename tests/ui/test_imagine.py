@@ -6,7 +6,7 @@ import weakref
 
 from PIL import Image
 
-from g2d_tui.widgets.image_card import ImageCard
+from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import UserPrompt
 from tests.fakes.gemini_server import Error as GeminiErrorReply
@@ -67,6 +67,9 @@ async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_
         await settle(pilot)
         await send(pilot, "/imagine a lighthouse")
         card = app.screen.query_one(ImageCard)
+        status, layouts = card.query_one(".card-status"), []
+        real_update = status.update
+        status.update = lambda content, *, layout=True: (layouts.append((str(content), layout)), real_update(content, layout=layout))
         seen = set()
         for _ in range(60):
             seen.add(card._status_key)
@@ -76,6 +79,11 @@ async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_
         await settle(pilot)
         assert "imagine.cold_start" in seen
         assert card.state == "shown"
+        # While waiting, the spinner turns without layout passes; new words get one.
+        spinning = [(text, layout) for text, layout in layouts if text[:1] in SPINNER]
+        assert any(not layout for _, layout in spinning)
+        for (before, _), (after, layout) in zip(spinning, spinning[1:]):
+            assert layout == (after[1:] != before[1:]), (before, after, layout)
     assert len(fake_hf.requests) == 2
 
 
