@@ -286,12 +286,13 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self.notify(t("chat.copied"))
 
     def action_pick_chat_model(self) -> None:
-        if picker := self._picker("#chat-model"):
-            picker.focus()
-            picker.action_show_overlay()
+        self._open_picker("#chat-model")
 
     def action_pick_image_model(self) -> None:
-        if picker := self._picker("#image-model"):
+        self._open_picker("#image-model")
+
+    def _open_picker(self, picker_id: str) -> None:
+        if picker := self._picker(picker_id):
             picker.focus()
             picker.action_show_overlay()
 
