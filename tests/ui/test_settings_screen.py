@@ -11,21 +11,30 @@ from g2d_tui.screens.chat import ChatScreen
 from g2d_tui.screens.confirm import ConfirmScreen
 from g2d_tui.screens.settings import SettingsScreen
 from g2d_tui.widgets.turns import Note
-from tests.ui.helpers import make_app
+from tests.ui.helpers import make_app, settings_ready
 
 
 async def _type_into(pilot, selector: str, text: str) -> None:
+    """Type into a settings field, once the screen's own first focus has landed.
+
+    Focus is applied via the message queue: focusing before the screen's on_mount has
+    run lets its first-field focus win, and the keys land in the API key field instead.
+    """
+    await settings_ready(pilot)
     widget = pilot.app.screen.query_one(selector, Input)
     widget.focus()
+    await pilot.pause()
+    assert pilot.app.focused is widget
     widget.value = ""
     await pilot.press(*text)
     await pilot.pause()
+    assert widget.value == text
 
 
 async def test_first_run_without_keys_opens_settings_and_says_what_is_missing():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settings_ready(pilot)
         assert isinstance(app.screen, SettingsScreen)
         chat = app.screen_stack[-2]
         assert isinstance(chat, ChatScreen)
