@@ -195,7 +195,7 @@ async def imagine(images: int, renderer: str, workdir: Path, keep_cards: bool = 
                     if card.state != "shown":
                         return False
                     pictures = card.query(".card-image")
-                    if not pictures:
+                    if not pictures or not getattr(pictures.first(), "drawn", True):  # Sixel/Kitty: data sent
                         return False
                     return pictures.first() in app.screen._compositor.visible_widgets
 

@@ -83,13 +83,12 @@ class ImagineMixin:
         self.call_later(self._archive_old_cards)  # type: ignore[attr-defined]
 
     async def _picture_widget(self, image: GeneratedImage) -> Widget:
-        """Decode, scale and (for half-cell) encode in a thread; only mounting happens here."""
+        """Decode, scale and encode (half-cell, Sixel, Kitty) in a thread; only mounting happens here."""
         from g2d_tui.services.image_codec import display_copy
 
         renderer = renderer_name()
         if renderer == "halfcell":
-            columns = max(8, min(DISPLAY_COLUMNS, self.app.size.width - 8))
-            rows = max(4, int(self.app.size.height * 0.6))
+            columns, rows = self._picture_box()
             preview = image.preview
             if preview is None or preview.width < columns * 2 or preview.height < rows * 4:
                 preview = None  # too small (or none): decode the bytes again
@@ -101,9 +100,26 @@ class ImagineMixin:
 
             strips = await asyncio.to_thread(encode)
             return HalfcellPicture(strips)
+        from g2d_tui.widgets.graphics_picture import encode_picture, graphics_picture_class
+
         width, height = _display_box()
-        picture = await asyncio.to_thread(display_copy, image.data, width, height)
-        return image_widget_class(renderer)(picture)
+        widget_class = graphics_picture_class(renderer)
+        if widget_class is None:  # unicode, or a textual-image whose hooks changed
+            picture = await asyncio.to_thread(display_copy, image.data, width, height)
+            return image_widget_class(renderer)(picture)
+        columns, rows = self._picture_box()
+
+        def encode():
+            picture = display_copy(image.data, width, height)
+            return picture, encode_picture(renderer, picture, columns, rows)
+
+        picture, encoded = await asyncio.to_thread(encode)
+        return widget_class(picture, encoded)
+
+    def _picture_box(self) -> tuple[int, int]:
+        """At most this many columns and rows for a picture: the card's width, 60% of the height."""
+        columns = max(8, min(DISPLAY_COLUMNS, self.app.size.width - 8))
+        return columns, max(4, int(self.app.size.height * 0.6))
 
     async def _save_card(self, card: ImageCard, image: GeneratedImage) -> None:
         from g2d_tui.services.image_store import save

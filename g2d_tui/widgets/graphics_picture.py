@@ -1,0 +1,221 @@
+"""Sixel and Kitty pictures encoded in a thread instead of inside render().
+
+textual-image encodes a picture while Textual renders it, on the event loop: Sixel in
+pure Python (~130 ms for 640×480 pixels without numpy), Kitty as a PNG in base64. The
+whole app froze that long whenever a picture arrived. Here the picture gets a fixed
+size in cells, chosen up front to keep its aspect ratio, so :func:`encode_picture` can
+produce exactly what textual-image would, in a thread; the widgets hand that to
+textual-image's own render path, which then only looks it up. Any other size (a
+terminal too narrow for the picture) falls back to textual-image's encoding.
+
+This reaches into textual-image's private hooks (the same in 0.12 and 0.14);
+``graphics_picture_class`` returns None if they are missing, and the caller then uses
+textual-image's widgets unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EncodedPicture:
+    cells: tuple[int, int]
+    """Columns and rows the picture takes."""
+    pixel_size: tuple[int, int]
+    data: str
+    """Sixel data, or the base64 PNG that the Kitty protocol sends."""
+
+
+def picture_cells(image_size: tuple[int, int], columns: int, rows: int, cell: tuple[int, int]) -> tuple[int, int]:
+    """The largest cell box within ``columns`` × ``rows`` that keeps the picture's aspect ratio."""
+    width, height = image_size
+    cell_width, cell_height = cell
+    columns = max(1, columns)
+    fitted_rows = max(1, min(rows, round(columns * cell_width * height / width / cell_height)))
+    fitted_columns = max(1, min(columns, round(fitted_rows * cell_height * width / height / cell_width)))
+    return fitted_columns, fitted_rows
+
+
+def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> EncodedPicture:
+    """Fit ``image`` (RGB) within ``columns`` × ``rows`` cells, scale and encode it as
+    textual-image would. CPU only: for a thread."""
+    from textual_image._pixeldata import PixelData
+    from textual_image._terminal import get_cell_size
+
+    cell = get_cell_size()
+    cells = picture_cells(image.size, columns, rows, (cell.width, cell.height))
+    pixel_size = (cells[0] * cell.width, cells[1] * cell.height)
+    scaled = PixelData(image).scaled(*pixel_size)
+    if renderer == "sixel":
+        from textual_image._sixel import image_to_sixels
+
+        data = image_to_sixels(scaled.pil_image)  # RGB: the background colour plays no part
+    else:
+        data = scaled.to_base64()
+    return EncodedPicture(cells, pixel_size, data)
+
+
+def _sixels_for_part(image: Any, size: Any, crop: Any, options: Any, background: Any) -> str:
+    """Sixels for the ``crop`` (cells) of ``image`` shown in ``size`` cells, as textual-image
+    scales and crops it. CPU only: for a thread."""
+    from textual_image._geometry import ImageSize
+    from textual_image._pixeldata import PixelData
+    from textual_image._sixel import image_to_sixels
+    from textual_image._terminal import get_cell_size
+
+    cell = get_cell_size()
+    data = PixelData(image)
+    pixel_size = ImageSize(data.width, data.height, width=size.width, height=size.height).get_pixel_size(size.width, size.height, cell)
+    part = data.scaled(*pixel_size).cropped(
+        crop.x * cell.width, crop.y * cell.height, crop.right * cell.width, crop.bottom * cell.height
+    )
+    return image_to_sixels(part.pil_image, options, background)
+
+
+def _build_classes() -> dict[str, type]:
+    from textual.geometry import Region
+    from textual.strip import Strip
+    from textual.worker import get_current_worker
+    from textual_image._terminal import get_cell_size
+    from textual_image.renderable.tgp import Image as TGPRenderable
+    from textual_image.renderable.tgp import _send_tgp_message
+    from textual_image.widget import SixelImage, TGPImage
+    from textual_image.widget.sixel import _CachedSixels, _ImageSixelImpl, _NoopRenderable
+
+    class _SixelCanvas(_ImageSixelImpl):
+        """textual-image's Sixel child widget, fed data encoded in threads.
+
+        A terminal cannot clip a Sixel picture, so textual-image encodes again for every
+        visible part of it (each scroll step, on the event loop). Here the whole picture
+        comes encoded, and a partly visible one is encoded in a thread, one part at a
+        time, the latest wanted; the area stays blank until its part is ready.
+        """
+
+        encoded: EncodedPicture | None = None
+        drawn = False
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._parts: dict[tuple, str] = {}
+            self._wanted: tuple | None = None
+            self._encoding = False
+
+        def render_lines(self, crop):
+            if self.encoded is not None and self.image is not None:
+                key = (crop, self.content_size)
+                data = self.encoded.data if self._is_whole(crop) else self._parts.get(key)
+                if data is None:
+                    self._want(key)
+                    return [Strip.blank(crop.width)] * crop.height
+                # textual-image's cache, filled so its render only looks the data up
+                self._cached_sixels = _CachedSixels(
+                    self.image, crop, self.content_size, get_cell_size(), self._sixel_options,
+                    self._get_background_rgba(), data,
+                )
+            lines = super().render_lines(crop)
+            self.drawn = self.drawn or bool(lines)
+            return lines
+
+        def _is_whole(self, crop) -> bool:
+            return self.content_size == self.encoded.cells and crop == Region(0, 0, *self.encoded.cells)
+
+        def _want(self, key: tuple) -> None:
+            self._wanted = key
+            if not self._encoding:
+                self._encoding = True
+                self.run_worker(self._encode_part, thread=True, exit_on_error=False, group="sixel-part")
+
+        def _encode_part(self) -> None:
+            while True:
+                key = self._wanted
+                crop, size = key
+                try:
+                    data = _sixels_for_part(self.image, size, crop, self._sixel_options, None)
+                except Exception:
+                    log.warning("encoding part of a Sixel picture failed", exc_info=True)
+                    self.app.call_from_thread(setattr, self, "_encoding", False)  # a later scroll may try again
+                    return
+                if get_current_worker().is_cancelled:
+                    return
+                if not self.app.call_from_thread(self._part_ready, key, data):
+                    return
+
+        def _part_ready(self, key: tuple, data: str) -> bool:
+            """Keep ``data`` and redraw; True when another part is wanted meanwhile."""
+            if len(self._parts) >= 16:  # a few scroll positions are enough to keep
+                self._parts.pop(next(iter(self._parts)))
+            self._parts[key] = data
+            self.refresh()
+            self._encoding = self._wanted != key
+            return self._encoding
+
+    class GraphicsSixelImage(SixelImage, Renderable=_NoopRenderable):
+        def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:
+            super().__init__(image, **kwargs)
+            self.encoded = encoded
+            if encoded is not None:
+                self.styles.width, self.styles.height = encoded.cells
+
+        def compose(self):
+            canvas = _SixelCanvas(self.image, self._sixel_options)
+            canvas.encoded = self.encoded
+            yield canvas
+
+        @property
+        def drawn(self) -> bool:
+            canvas = self.query_one_optional(_SixelCanvas)
+            return canvas is not None and canvas.drawn
+
+    class _PreparedTGP(TGPRenderable):
+        encoded: EncodedPicture | None = None
+
+        def _send_image_to_terminal(self, width: int, height: int) -> None:
+            encoded = self.encoded
+            if encoded is None or (width, height) != encoded.pixel_size:
+                super()._send_image_to_terminal(width, height)
+                return
+            self.terminal_image_id = next(TGPRenderable._image_id_counter)
+            payload = encoded.data
+            while payload:  # in chunks, as textual-image sends it
+                chunk, payload = payload[:4096], payload[4096:]
+                _send_tgp_message(i=self.terminal_image_id, m=1 if payload else 0, f=100, payload=chunk, q=2)
+
+    class GraphicsTGPImage(TGPImage, Renderable=_PreparedTGP):
+        def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:
+            super().__init__(image, **kwargs)
+            self.encoded = encoded
+            self.drawn = False
+            if encoded is not None:
+                self.styles.width, self.styles.height = encoded.cells
+
+        def render(self):
+            renderable = super().render()
+            if isinstance(renderable, _PreparedTGP):
+                renderable.encoded = self.encoded
+                self.drawn = True
+            return renderable
+
+    return {"sixel": GraphicsSixelImage, "tgp": GraphicsTGPImage}
+
+
+_classes: dict[str, type] | None = None
+
+
+def graphics_picture_class(renderer: str) -> type | None:
+    """The widget for ``sixel`` or ``tgp``, taking an :class:`EncodedPicture`; None when
+    textual-image's private hooks are not what this module expects."""
+    global _classes
+    if _classes is None:
+        from g2d_tui import terminal_probe
+
+        terminal_probe.ensure_installed()  # textual-image must not query the terminal under Textual
+        try:
+            _classes = _build_classes()
+        except (ImportError, AttributeError, TypeError):
+            _classes = {}
+    return _classes.get(renderer)

@@ -1,0 +1,126 @@
+"""Sixel and Kitty pictures: encoded in a thread, then drawn by textual-image's own render path."""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+
+import pytest
+from textual.geometry import Region
+
+from g2d_tui.widgets.graphics_picture import picture_cells
+from g2d_tui.widgets.image_card import ImageCard
+from tests.ui.test_chat_screen import send, settle
+from tests.ui.test_imagine import imagine_app
+
+
+def _record_threads(monkeypatch, owner, name: str) -> list[str]:
+    """Wrap textual-image's ``owner.name`` to note which thread each call ran on."""
+    threads: list[str] = []
+    real = getattr(owner, name)
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return threads
+
+
+async def _imagine_once(pilot) -> ImageCard:
+    await settle(pilot)
+    await send(pilot, "/imagine a lighthouse at dusk")
+    await settle(pilot)
+    await pilot.pause()
+    card = pilot.app.screen.query_one(ImageCard)
+    assert card.state == "shown", card._status_key
+    return card
+
+
+async def test_sixel_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    import textual_image._sixel
+    import textual_image.widget.sixel
+
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "sixel")
+    off_loop = _record_threads(monkeypatch, textual_image._sixel, "image_to_sixels")
+    on_render = _record_threads(monkeypatch, textual_image.widget.sixel, "image_to_sixels")
+    app = imagine_app(fake_gemini, fake_hf, tmp_path / "pics")
+    async with app.run_test(size=(100, 40)) as pilot:
+        card = await _imagine_once(pilot)
+        picture = card.query_one(".card-image")
+        assert type(picture).__name__ == "GraphicsSixelImage"
+        assert picture.size == (64, 24)  # 640×480 pixels at 10×20-pixel cells: the aspect ratio kept
+        assert picture.drawn
+        assert off_loop and threading.main_thread().name not in off_loop
+        assert on_render == []  # textual-image found the data ready and did not encode again
+        canvas = picture.children[0]
+        lines = canvas.render_lines(Region(0, 0, *canvas.content_size))
+        assert "\x1bP" in lines[-1].text  # the Sixel sequence (DCS) is in the last line, as textual-image puts it
+        assert on_render == []
+
+
+async def test_kitty_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    from textual_image._pixeldata import PixelData
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "__stdout__", terminal)  # where textual-image writes Kitty images
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "kitty")
+    encodings = _record_threads(monkeypatch, PixelData, "to_base64")
+    app = imagine_app(fake_gemini, fake_hf, tmp_path / "pics")
+    async with app.run_test(size=(100, 40)) as pilot:
+        card = await _imagine_once(pilot)
+        picture = card.query_one(".card-image")
+        assert type(picture).__name__ == "GraphicsTGPImage"
+        assert picture.size == (64, 24)
+        assert picture.drawn
+    assert len(encodings) == 1 and encodings[0] != threading.main_thread().name
+    sent = terminal.getvalue()
+    assert sent.startswith("\x1b_G") and "f=100" in sent and "a=p" in sent  # image data, then its placement
+    payload = "".join(part.split(";", 1)[1] for part in sent.split("\x1b\\") if "f=100" in part)
+    assert payload.startswith("iVBOR")  # a PNG, base64
+
+
+@pytest.mark.parametrize(
+    ("image", "box", "cells"),
+    [
+        ((640, 480), (64, 24), (64, 24)),  # fits exactly
+        ((1024, 1024), (64, 24), (48, 24)),  # square: limited by the rows (a cell is twice as tall as wide)
+        ((1600, 400), (64, 24), (64, 8)),  # a wide panorama: limited by the columns
+        ((640, 480), (20, 24), (20, 8)),  # a narrow terminal
+        ((10, 4000), (64, 24), (1, 24)),  # never less than one cell
+    ],
+)
+def test_picture_cells_keep_the_aspect_ratio_within_the_box(image, box, cells):
+    assert picture_cells(image, *box, (10, 20)) == cells
+
+
+async def test_partly_visible_sixel_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    """A terminal cannot clip Sixel: the visible part is encoded anew, off the event loop."""
+    import textual_image._sixel
+    import textual_image.widget.sixel
+
+    from g2d_tui.widgets.chat_log import ChatLog
+
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "sixel")
+    off_loop = _record_threads(monkeypatch, textual_image._sixel, "image_to_sixels")
+    on_render = _record_threads(monkeypatch, textual_image.widget.sixel, "image_to_sixels")
+    app = imagine_app(fake_gemini, fake_hf, tmp_path / "pics")
+    async with app.run_test(size=(100, 24)) as pilot:
+        card = await _imagine_once(pilot)
+        canvas = card.query_one(".card-image").children[0]
+        encoded_whole = len(off_loop)
+        log = app.screen.query_one(ChatLog)
+        log.scroll_home(animate=False)  # the picture's bottom rows leave the view
+        await pilot.pause()
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if canvas._parts and not canvas._encoding:
+                break
+        await pilot.pause()
+        visible = app.screen.find_widget(canvas).visible_region
+        assert 0 < visible.height < canvas.size.height
+        assert len(off_loop) > encoded_whole and threading.main_thread().name not in off_loop
+        part = canvas.render_lines(visible.translate((-canvas.region.x, -canvas.region.y)))
+        assert "\x1bP" in part[-1].text
+        assert on_render == []
