@@ -63,15 +63,13 @@ def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> Encode
 def _sixels_for_part(image: Any, size: Any, crop: Any, options: Any, background: Any) -> str:
     """Sixels for the ``crop`` (cells) of ``image`` shown in ``size`` cells, as textual-image
     scales and crops it. CPU only: for a thread."""
-    from textual_image._geometry import ImageSize
     from textual_image._pixeldata import PixelData
     from textual_image._sixel import image_to_sixels
     from textual_image._terminal import get_cell_size
 
     cell = get_cell_size()
-    data = PixelData(image)
-    pixel_size = ImageSize(data.width, data.height, width=size.width, height=size.height).get_pixel_size(size.width, size.height, cell)
-    part = data.scaled(*pixel_size).cropped(
+    # The widget's size is set in cells, so textual-image scales to exactly that many pixels.
+    part = PixelData(image).scaled(size.width * cell.width, size.height * cell.height).cropped(
         crop.x * cell.width, crop.y * cell.height, crop.right * cell.width, crop.bottom * cell.height
     )
     return image_to_sixels(part.pil_image, options, background)

@@ -28,6 +28,18 @@ def _record_threads(monkeypatch, owner, name: str) -> list[str]:
     return threads
 
 
+def _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    """An app drawing Sixel, and the threads textual-image's encoder ran on: called by us
+    (``off_loop``, meant for a thread) and from its own render (``on_render``, never wanted)."""
+    import textual_image._sixel
+    import textual_image.widget.sixel
+
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "sixel")
+    off_loop = _record_threads(monkeypatch, textual_image._sixel, "image_to_sixels")
+    on_render = _record_threads(monkeypatch, textual_image.widget.sixel, "image_to_sixels")
+    return imagine_app(fake_gemini, fake_hf, tmp_path / "pics"), off_loop, on_render
+
+
 async def _imagine_once(pilot) -> ImageCard:
     await settle(pilot)
     await send(pilot, "/imagine a lighthouse at dusk")
@@ -39,13 +51,7 @@ async def _imagine_once(pilot) -> ImageCard:
 
 
 async def test_sixel_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_path, monkeypatch):
-    import textual_image._sixel
-    import textual_image.widget.sixel
-
-    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "sixel")
-    off_loop = _record_threads(monkeypatch, textual_image._sixel, "image_to_sixels")
-    on_render = _record_threads(monkeypatch, textual_image.widget.sixel, "image_to_sixels")
-    app = imagine_app(fake_gemini, fake_hf, tmp_path / "pics")
+    app, off_loop, on_render = _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 40)) as pilot:
         card = await _imagine_once(pilot)
         picture = card.query_one(".card-image")
@@ -97,15 +103,9 @@ def test_picture_cells_keep_the_aspect_ratio_within_the_box(image, box, cells):
 
 async def test_partly_visible_sixel_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_path, monkeypatch):
     """A terminal cannot clip Sixel: the visible part is encoded anew, off the event loop."""
-    import textual_image._sixel
-    import textual_image.widget.sixel
-
     from g2d_tui.widgets.chat_log import ChatLog
 
-    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "sixel")
-    off_loop = _record_threads(monkeypatch, textual_image._sixel, "image_to_sixels")
-    on_render = _record_threads(monkeypatch, textual_image.widget.sixel, "image_to_sixels")
-    app = imagine_app(fake_gemini, fake_hf, tmp_path / "pics")
+    app, off_loop, on_render = _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch)
     async with app.run_test(size=(100, 24)) as pilot:
         card = await _imagine_once(pilot)
         canvas = card.query_one(".card-image").children[0]
