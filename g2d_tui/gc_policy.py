@@ -16,13 +16,16 @@ the default settings a streaming reply met full passes of 100-400 ms about once 
   garbage) on every update; collected young, they never reach the old generation whose
   growth is what triggers full passes. 20,000 instead of 700 allocations costs a few ms
   per young collection and cut full passes during a 5,000-chunk reply from ~24 to ~2.
-* ``collect_while_quiet()`` after each streamed Markdown update: see there.
+* While a reply streams (``streaming()``), nothing but the young generation is collected
+  on its own; see there.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 YOUNG_GENERATION_THRESHOLD = 20_000
 _NEW_MODULES_WORTH_A_FREEZE = 25
@@ -79,3 +82,42 @@ def collect_while_quiet(*, full: bool = False) -> None:
     if full or sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS:
         gc.collect(2)
         _blocks_after_full_pass = sys.getallocatedblocks()
+
+
+_NEVER = 1 << 30
+_streams = 0
+_thresholds_before_streaming: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def streaming() -> Iterator[None]:
+    """While a reply streams, only the young generation is collected on its own.
+
+    The live Markdown's block widgets live for a few updates, until the next freeze removes
+    them (see ``GeminiReply``). Any middle-generation pass in between promoted the live ones
+    to the old generation, where they soon died, so full passes (40-100 ms here) came a few
+    times a second. Now the middle generation is collected only by ``collect_dead_blocks()``,
+    right after a freeze removed them, and full passes wait for ``collect_while_quiet()``
+    once the reply is over.
+    """
+    global _streams, _thresholds_before_streaming
+    if _streams == 0:
+        _thresholds_before_streaming = gc.get_threshold()
+        gc.set_threshold(_thresholds_before_streaming[0], _NEVER, _NEVER)
+    _streams += 1
+    try:
+        yield
+    finally:
+        _streams -= 1
+        if _streams == 0 and _thresholds_before_streaming is not None:
+            gc.set_threshold(*_thresholds_before_streaming)
+
+
+def collect_young() -> None:
+    """After a Markdown update: its short-lived garbage, collected between two updates."""
+    gc.collect(0)
+
+
+def collect_dead_blocks() -> None:
+    """After a freeze removed the live blocks, while nothing else young is alive for long."""
+    gc.collect(1)

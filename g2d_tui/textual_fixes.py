@@ -5,6 +5,8 @@ Each patch checks that the code it replaces is still there, so a changed Textual
 
 from __future__ import annotations
 
+import asyncio
+import time
 from functools import lru_cache
 
 
@@ -12,6 +14,95 @@ def apply() -> None:
     _unpin_styles_caches()
     _lazy_strip_caches()
     _forget_finished_work()
+    _paint_after_slow_layouts()
+
+
+SLOW_LAYOUT = 0.010
+"""Seconds of layout after which the frame's paint waits for a later turn of the event loop."""
+
+PAINT_DELAY = 0.004
+"""How long such a paint waits. What came due during the layout (a key press, a network read,
+a timer) wakes its task in one turn of the loop and runs it in the next: both go first."""
+
+
+def _paint_after_slow_layouts() -> None:
+    """A frame whose layout was slow is painted in a later turn of the event loop.
+
+    Textual lays out and paints a frame in one callback. While a long reply streams that was
+    20-30 ms of layout plus 30-45 ms of paint, and input, network reads and timers waited
+    for both. Now they run in between. The paint draws whatever is dirty when it runs, so a
+    layout or paint in the meantime is harmless: Textual itself defers paints like this
+    during a batch update.
+    """
+    from textual.screen import Screen
+
+    methods = {name: Screen.__dict__.get(name) for name in ("_on_timer_update", "_refresh_layout", "_compositor_refresh")}
+    if None in methods.values() or getattr(methods["_refresh_layout"], "paints_later", False) \
+            or not all("_compositor_refresh" in methods[name].__code__.co_names for name in ("_on_timer_update", "_refresh_layout")):
+        return  # not the shape this was written for, or patched already
+    paint = methods["_compositor_refresh"]
+
+    def frame_step(method):
+        """Notes when the frame began; the first of these calls is the frame."""
+
+        def step(self, *args, **kwargs):
+            first = getattr(self, "_g2d_frame_started", None) is None
+            if first:
+                self._g2d_frame_started = time.perf_counter()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                if first:
+                    self._g2d_frame_started = None
+
+        step.paints_later = True
+        return step
+
+    def _compositor_refresh(self) -> None:
+        started = getattr(self, "_g2d_frame_started", None)
+        if started is None or time.perf_counter() - started < SLOW_LAYOUT:
+            paint(self)
+        elif not getattr(self, "_g2d_paint_pending", False):
+            self._g2d_paint_pending = True
+            asyncio.get_running_loop().call_later(PAINT_DELAY, _paint_later, self)
+
+    def _paint_later(screen) -> None:
+        screen._g2d_paint_pending = False
+        if screen.is_attached and screen.app.is_running:
+            paint(screen)
+
+    Screen._on_timer_update = frame_step(methods["_on_timer_update"])
+    Screen._refresh_layout = frame_step(methods["_refresh_layout"])
+    Screen._compositor_refresh = _compositor_refresh
+
+
+def forget_removed_children(container) -> None:
+    """Make Textual let go of the widgets just removed from ``container``.
+
+    Until the next frame, the parent's cached list of displayed children, the screen's
+    requests for layout and repaint, and its compositor map still hold them, so a garbage
+    collection now would find them alive and keep them for a long time (see
+    ``GeminiReply._drop_live_blocks``). The requests are dropped and the compositor lays the
+    screen out again at once, without them. That only notes the regions that changed: the
+    next frame lays out, notifies the widgets and paints as usual.
+    """
+    container.children.displayed  # NodeList recomputes its cached list when asked
+    screen = container.screen
+    compositor = getattr(screen, "_compositor", None)
+    layout_requests = getattr(screen, "_layout_widgets", None)
+    repaint_requests = getattr(screen, "_dirty_widgets", None)
+    if compositor is None or not getattr(compositor, "size", None) \
+            or not isinstance(layout_requests, dict) or not isinstance(repaint_requests, set):
+        return  # not the shape this was written for, or never laid out
+    for ancestor in [widget for widget in layout_requests if not widget.is_attached]:
+        del layout_requests[ancestor]
+    # A request must stay: with none, Textual's next frame would only scroll (no full layout)
+    # and the widgets would keep the sizes of the layout below.
+    layout_requests.setdefault(screen, set())
+    for widgets in layout_requests.values():
+        widgets.difference_update([widget for widget in widgets if not widget.is_attached])
+    repaint_requests.difference_update([widget for widget in repaint_requests if not widget.is_attached])
+    compositor.reflow(screen, compositor.size)
 
 
 def _forget_finished_work() -> None:

@@ -12,8 +12,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Select, Static
 
-from g2d_tui import slash
-from g2d_tui.gc_policy import freeze_long_lived
+from g2d_tui import gc_policy, slash
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
 from g2d_tui.paths import display_path
@@ -27,8 +26,13 @@ from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt, warm_up_markdown_rendering
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from g2d_tui.app import G2DApp
     from g2d_tui.settings.model import Settings
+
+COLLECT_AFTER_REPLY = 1.0
+"""Seconds after a reply ends before the garbage collection it put off (see gc_policy.streaming)."""
 
 
 class ChatScreen(ImagineMixin, Screen[None]):
@@ -45,15 +49,18 @@ class ChatScreen(ImagineMixin, Screen[None]):
         bind("ctrl+o", "app.open_images_folder", "open_images", show=False),
     ]
 
-    busy: reactive[bool] = reactive(False, bindings=True)
+    # repaint=False: a change repaints the footer's bindings, not the whole screen (90 ms
+    # for a long reply here, right when its last words should show).
+    busy: reactive[bool] = reactive(False, bindings=True, repaint=False)
     """A reply is streaming."""
-    imagining: reactive[int] = reactive(0, bindings=True)
+    imagining: reactive[int] = reactive(0, bindings=True, repaint=False)
     """How many /imagine runs are in flight."""
 
     def __init__(self) -> None:
         super().__init__()
         self._frame = 0
         self._activity_text = ""
+        self._collect_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top-bar"):
@@ -170,9 +177,12 @@ class ChatScreen(ImagineMixin, Screen[None]):
         """Stream Gemini's answer into ``reply``; on failure give the text back to the input."""
         gemini = self.app.gemini
         failed: ServiceError | None = None
+        if self._collect_timer is not None:  # this reply's end will run it
+            self._collect_timer.stop()
         try:
-            async for chunk in gemini.stream(text):
-                await reply.write(chunk)
+            with gc_policy.streaming():
+                async for chunk in gemini.stream(text):
+                    await reply.write(chunk)
         except ServiceError as error:
             failed = error
         except asyncio.CancelledError:
@@ -181,7 +191,8 @@ class ChatScreen(ImagineMixin, Screen[None]):
         finally:
             await reply.finish_stream()
             self.busy = False
-            freeze_long_lived()  # the first reply imported the Gemini SDK
+            # The full pass the stream put off, once the reader has the end on screen.
+            self._collect_timer = self.set_timer(COLLECT_AFTER_REPLY, self._collect_after_reply)
         outcome = gemini.last_outcome
         if failed is not None:
             await self._reply_failed(failed, reply, user, typed)
@@ -190,6 +201,11 @@ class ChatScreen(ImagineMixin, Screen[None]):
             reply.set_state("truncated", t(f"chat.stopped.{reason.lower()}", reason=reason) if reason in ("MAX_TOKENS", "SAFETY", "RECITATION") else t("chat.stopped.other", reason=reason))
         else:
             reply.set_state("done")
+
+    def _collect_after_reply(self) -> None:
+        self._collect_timer = None
+        gc_policy.collect_while_quiet()
+        gc_policy.freeze_long_lived()  # the first reply may have imported the Gemini SDK
 
     async def _reply_failed(self, error: ServiceError, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
         if reply.text:
@@ -213,7 +229,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
             await self.log_view.add(Note(t(key, reason=error), "warning", key=key, params={"reason": error}))
             return
         finally:
-            freeze_long_lived()  # the Gemini SDK is imported by now
+            gc_policy.freeze_long_lived()  # the Gemini SDK is imported by now
         self.app.chat_models = [model.name for model in models]
         if picker := self._picker("#chat-model"):
             picker.set_options(self._chat_model_options())

@@ -33,7 +33,7 @@ from textual.widgets._markdown import (
     MarkdownParagraph,
 )
 
-from g2d_tui.gc_policy import collect_while_quiet
+from g2d_tui.gc_policy import collect_young
 
 
 class _GrowingList:
@@ -152,6 +152,6 @@ class ReplyMarkdown(Markdown):
 
         async def then_collect() -> None:
             await appended
-            collect_while_quiet()
+            collect_young()
 
         return AwaitComplete(then_collect())

@@ -17,7 +17,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from g2d_tui.gc_policy import collect_dead_blocks
 from g2d_tui.i18n import t
+from g2d_tui.textual_fixes import forget_removed_children
 
 
 class UserPrompt(Static):
@@ -219,6 +221,8 @@ class GeminiReply(Vertical):
     lines; only the live tail stays a Textual Markdown widget fed by ``get_stream``.
     """
 
+    STATES = ("streaming", "done", "cancelled", "truncated", "failed")
+
     def __init__(self, model: str) -> None:
         super().__init__(classes="turn")
         self.model = model
@@ -267,7 +271,7 @@ class GeminiReply(Vertical):
         self._flush_timer = None
         await self._flush()
 
-    async def _flush(self) -> None:
+    async def _flush(self, *, final: bool = False) -> None:
         async with self._flush_lock:
             if not self._unflushed:
                 return
@@ -276,7 +280,9 @@ class GeminiReply(Vertical):
             self._last_flush = time.monotonic()
             source = self._tail + text
             burst = len(text) > SHOW_BEFORE_FREEZE
-            cut = freeze_point(source, before_open_fence=burst)
+            # The last few words go on screen at once: a freeze now would only hold them back
+            # (a render in a thread, a rebuilt tail) for a reply that no longer grows.
+            cut = 0 if final and not burst else freeze_point(source, before_open_fence=burst)
             # A few new words are shown now, before the head renders; a burst of
             # finished blocks goes straight to the frozen lines instead, so the live
             # Markdown never builds widgets for them first.
@@ -296,7 +302,21 @@ class GeminiReply(Vertical):
             with self.app.batch_update():  # no frame may show the head twice, or not at all
                 frozen.append(head, rendered)
                 await self._stop_stream()
+                await self._drop_live_blocks()
                 await self.markdown.update(self._tail)
+
+    async def _drop_live_blocks(self) -> None:
+        """Remove the live Markdown's blocks and collect them while they are young garbage.
+
+        Left to the collector's schedule, they were often promoted to the old generation
+        first, and only full passes (40-100 ms) freed them. See ``gc_policy.streaming``.
+        """
+        markdown = self.markdown
+        async with markdown.lock:  # a stopped stream's last append may still be running
+            await markdown.remove_children()
+        forget_removed_children(markdown)
+        await asyncio.sleep(0)  # callbacks the removal scheduled still hold blocks just mounted
+        collect_dead_blocks()
 
     async def _show(self, text: str) -> None:
         if self._stream is None:
@@ -311,7 +331,7 @@ class GeminiReply(Vertical):
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
-        await self._flush()
+        await self._flush(final=True)
         await self._stop_stream()
 
     async def _stop_stream(self) -> None:
@@ -320,9 +340,16 @@ class GeminiReply(Vertical):
             await stream.stop()
 
     def set_state(self, state: str, detail: str = "") -> None:
-        """``streaming``, ``done``, ``cancelled``, ``truncated`` or ``failed``."""
-        for name in ("streaming", "done", "cancelled", "truncated", "failed"):
-            self.set_class(name == state, f"-{name}")
+        """One of :attr:`STATES`."""
+        wanted = f"-{state}"
+        stale = [f"-{name}" for name in self.STATES if name != state]
+        if wanted not in self.classes or not self.classes.isdisjoint(stale):
+            self.remove_class(*stale, update=False)
+            self.add_class(wanted, update=False)
+            # The state classes style the reply's border and its status line, nothing inside
+            # the Markdown (styles/chat.tcss), so only those two are restyled: Textual would
+            # restyle every block, once per class changed (~20 ms each for a long reply).
+            self.app.stylesheet.update_nodes([self, self.query_one(".reply-status")], animate=True)
         self.state = state
         self._detail = detail
         self._show_state()

@@ -1,0 +1,168 @@
+"""What keeps a streaming reply free of long pauses: young-garbage collections, deferred paints."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from g2d_tui import gc_policy, textual_fixes
+from g2d_tui.screens import chat
+from g2d_tui.widgets.turns import FrozenMarkdown, GeminiReply
+from tests.fakes.gemini_server import Reply
+from tests.ui.helpers import keyed_settings, make_app, send, settle
+
+# Many blocks, a few words a chunk, spread over several Markdown updates: several freezes.
+LONG_REPLY = "".join(
+    f"## Part {n}\n\nSome words about part {n}.\n\n- one\n- two\n- three\n\n" for n in range(12)
+)
+
+
+async def test_blocks_removed_at_a_freeze_are_freed_without_a_full_collection(fake_gemini, monkeypatch):
+    """If Textual still held them when the freeze collects, they would live on in the old generation."""
+    survivors: list[int] = []
+    removed: list[int] = []
+    real_drop = GeminiReply._drop_live_blocks
+
+    async def drop_and_check(self):
+        blocks = [weakref.ref(widget) for widget in self.markdown.query("*")]
+        await real_drop(self)
+        removed.append(len(blocks))
+        survivors.append(sum(ref() is not None for ref in blocks))
+
+    monkeypatch.setattr(GeminiReply, "_drop_live_blocks", drop_and_check)
+    full_passes_while_streaming = []
+
+    def note(phase, info):
+        if phase == "start" and info["generation"] == 2 and gc.get_threshold()[2] > 10_000:
+            full_passes_while_streaming.append(info)
+
+    fake_gemini.enqueue(Reply.of(LONG_REPLY, delay=0.005))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        gc.callbacks.append(note)
+        try:
+            await send(pilot, "a long answer")
+            await settle(pilot)
+        finally:
+            gc.callbacks.remove(note)
+        reply = app.screen.query_one(GeminiReply)
+        assert reply.text == LONG_REPLY and reply.state == "done"
+        # ...and the layouts after each freeze still sized everything
+        frozen = reply.query_one(FrozenMarkdown)
+        assert frozen.size.height == frozen.line_count > 0
+        assert reply.markdown.size.height >= len(reply.markdown.children) > 0
+    assert len(removed) >= 3 and sum(removed) > 20, removed  # several freezes, each removing blocks
+    # Without the work in _drop_live_blocks nearly all of them survived; with it, the first
+    # heading sometimes outlives the first freeze.
+    assert sum(survivors) <= sum(removed) // 10, (survivors, removed)
+    assert full_passes_while_streaming == []
+
+
+async def test_old_collections_wait_for_the_end_of_the_reply(fake_gemini, monkeypatch):
+    thresholds_while_streaming = []
+    real_write = GeminiReply.write
+
+    async def write(self, chunk):
+        thresholds_while_streaming.append(gc.get_threshold())
+        await real_write(self, chunk)
+
+    monkeypatch.setattr(GeminiReply, "write", write)
+    collected_after = []
+    monkeypatch.setattr(gc_policy, "collect_while_quiet", lambda: collected_after.append(gc.get_threshold()))
+    monkeypatch.setattr(chat, "COLLECT_AFTER_REPLY", 0.05)
+    before = gc.get_threshold()
+    fake_gemini.enqueue(Reply(chunks=["Hello", ", world", "!"]))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        normal = gc.get_threshold()
+        await send(pilot, "hi")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert gc.get_threshold() == normal
+    assert gc.get_threshold()[1:] == before[1:]
+    assert thresholds_while_streaming, "no chunk was written"
+    for young, middle, old in thresholds_while_streaming:
+        assert young == normal[0] and middle > 10_000 and old > 10_000
+    assert collected_after == [normal]  # once, after the reply, with the usual thresholds back
+
+
+def test_streaming_nests_and_restores_the_thresholds():
+    before = gc.get_threshold()
+    with gc_policy.streaming():
+        inner = gc.get_threshold()
+        with gc_policy.streaming():
+            assert gc.get_threshold() == inner
+        assert gc.get_threshold() == inner  # the outer reply is still streaming
+    assert gc.get_threshold() == before
+    assert inner[0] == before[0] and inner[1] > before[1] and inner[2] > before[2]
+
+
+async def test_a_state_change_restyles_the_reply_and_its_status_once(fake_gemini):
+    async with _app_with_reply(fake_gemini) as (app, reply):
+        restyled = []
+        real_update = app.stylesheet.update_nodes
+        app.stylesheet.update_nodes = lambda nodes, animate=False: real_update(restyled.append(list(nodes)) or restyled[-1], animate)
+        status = reply.query_one(".reply-status")
+        assert reply.has_class("-done") and not status.display
+        reply.set_state("streaming")
+        assert restyled == [[reply, status]] and reply.has_class("-streaming") and not reply.has_class("-done")
+        assert status.display  # the -done rule no longer hides it
+        reply.set_state("streaming")
+        assert len(restyled) == 1  # nothing changed: no restyle
+        reply.set_state("cancelled")
+        assert len(restyled) == 2 and reply.classes >= {"-cancelled", "turn"} and not reply.has_class("-streaming")
+        assert status.display
+
+
+def _app_with_reply(fake_gemini):
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def running():
+        fake_gemini.enqueue(Reply(chunks=["Hi"]))
+        app = make_app(keyed_settings(fake_gemini.base_url))
+        async with app.run_test(size=(100, 40)) as pilot:
+            await settle(pilot)
+            await send(pilot, "hi")
+            await settle(pilot)
+            yield app, app.screen.query_one(GeminiReply)
+
+    return running()
+
+
+class _Growing(App):
+    def compose(self) -> ComposeResult:
+        yield Static("one line", id="text")
+
+
+async def test_a_slow_layout_is_painted_in_a_later_turn_of_the_loop(monkeypatch):
+    from textual._compositor import Compositor
+
+    textual_fixes.apply()
+    paints = []
+    real_render = Compositor.render_update
+    monkeypatch.setattr(Compositor, "render_update", lambda self, *a, **k: (paints.append(1), real_render(self, *a, **k))[1])
+    app = _Growing()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        text = app.query_one("#text", Static)
+
+        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 3600.0)  # never slow: painted at once
+        paints.clear()
+        text.update("two\nlines")
+        app.screen._refresh_layout()
+        assert paints == [1]
+
+        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # always slow: painted later
+        paints.clear()
+        text.update("three\nlines\nnow")
+        app.screen._refresh_layout()
+        assert paints == []
+        await pilot.pause(textual_fixes.PAINT_DELAY * 10)
+        assert paints
+        assert "now" in app.export_screenshot()
