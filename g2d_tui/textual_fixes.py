@@ -32,7 +32,7 @@ def _paint_after_slow_layouts() -> None:
     20-30 ms of layout plus 30-45 ms of paint, and input, network reads and timers waited
     for both. Now they run in between. The paint draws whatever is dirty when it runs, so a
     layout or paint in the meantime is harmless: Textual itself defers paints like this
-    during a batch update.
+    during a batch update (and those now wait for the batch to end).
     """
     from textual.screen import Screen
 
@@ -60,15 +60,34 @@ def _paint_after_slow_layouts() -> None:
 
     def _compositor_refresh(self) -> None:
         started = getattr(self, "_g2d_frame_started", None)
-        if started is None or time.perf_counter() - started < SLOW_LAYOUT:
+        if self.app._batch_count:
+            # A layout during a batch update schedules this paint, which could run before the
+            # batch ends: Textual would render the changes, then drop them unseen.
+            _paint_soon(self, _paint_after_batch)
+        elif started is None or time.perf_counter() - started < SLOW_LAYOUT:
             paint(self)
-        elif not getattr(self, "_g2d_paint_pending", False):
-            self._g2d_paint_pending = True
-            asyncio.get_running_loop().call_later(PAINT_DELAY, _paint_later, self)
+        else:
+            _paint_soon(self, _paint_later)
+
+    def _paint_soon(screen, then) -> None:
+        if not getattr(screen, "_g2d_paint_pending", False):
+            screen._g2d_paint_pending = True
+            asyncio.get_running_loop().call_later(PAINT_DELAY, then, screen)
 
     def _paint_later(screen) -> None:
         screen._g2d_paint_pending = False
         if screen.is_attached and screen.app.is_running:
+            paint(screen)
+
+    def _paint_after_batch(screen) -> None:
+        screen._g2d_paint_pending = False
+        if not (screen.is_attached and screen.app.is_running):
+            return
+        if screen.app._batch_count:
+            _paint_soon(screen, _paint_after_batch)
+        elif getattr(screen, "_layout_required", False):
+            screen.check_idle()  # a frame is due anyway: it lays out and paints it all
+        else:
             paint(screen)
 
     Screen._on_timer_update = frame_step(methods["_on_timer_update"])
@@ -80,29 +99,20 @@ def forget_removed_children(container) -> None:
     """Make Textual let go of the widgets just removed from ``container``.
 
     Until the next frame, the parent's cached list of displayed children, the screen's
-    requests for layout and repaint, and its compositor map still hold them, so a garbage
-    collection now would find them alive and keep them for a long time (see
-    ``GeminiReply._drop_live_blocks``). The requests are dropped and the compositor lays the
-    screen out again at once, without them. That only notes the regions that changed: the
-    next frame lays out, notifies the widgets and paints as usual.
+    compositor map and its repaint requests still hold them, so a garbage collection now
+    would find them alive and keep them for a long time (see
+    ``GeminiReply._drop_live_blocks``). Lays the screen out at once, without them; during a
+    batch update, the paint waits for its end (see ``_paint_after_slow_layouts``).
     """
     container.children.displayed  # NodeList recomputes its cached list when asked
     screen = container.screen
-    compositor = getattr(screen, "_compositor", None)
-    layout_requests = getattr(screen, "_layout_widgets", None)
+    refresh_layout = getattr(screen, "_refresh_layout", None)
     repaint_requests = getattr(screen, "_dirty_widgets", None)
-    if compositor is None or not getattr(compositor, "size", None) \
-            or not isinstance(layout_requests, dict) or not isinstance(repaint_requests, set):
-        return  # not the shape this was written for, or never laid out
-    for ancestor in [widget for widget in layout_requests if not widget.is_attached]:
-        del layout_requests[ancestor]
-    # A request must stay: with none, Textual's next frame would only scroll (no full layout)
-    # and the widgets would keep the sizes of the layout below.
-    layout_requests.setdefault(screen, set())
-    for widgets in layout_requests.values():
-        widgets.difference_update([widget for widget in widgets if not widget.is_attached])
+    if refresh_layout is None or not isinstance(repaint_requests, set):
+        return  # not the shape this was written for
+    refresh_layout()
+    # Their requests for a repaint: the layout noted the regions they left.
     repaint_requests.difference_update([widget for widget in repaint_requests if not widget.is_attached])
-    compositor.reflow(screen, compositor.size)
 
 
 def _forget_finished_work() -> None:

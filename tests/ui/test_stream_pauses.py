@@ -17,7 +17,7 @@ from tests.ui.helpers import keyed_settings, make_app, send, settle
 # Many blocks, a few words a chunk, spread over several Markdown updates: several freezes.
 LONG_REPLY = "".join(
     f"## Part {n}\n\nSome words about part {n}.\n\n- one\n- two\n- three\n\n" for n in range(12)
-)
+) + "The end."
 
 
 async def test_blocks_removed_at_a_freeze_are_freed_without_a_full_collection(fake_gemini, monkeypatch):
@@ -166,3 +166,26 @@ async def test_a_slow_layout_is_painted_in_a_later_turn_of_the_loop(monkeypatch)
         await pilot.pause(textual_fixes.PAINT_DELAY * 10)
         assert paints
         assert "now" in app.export_screenshot()
+
+
+async def test_a_paint_scheduled_during_a_batch_update_waits_for_its_end(monkeypatch):
+    """Textual schedules it for later; run before the batch ended, its update was dropped unseen."""
+    from textual._compositor import Compositor
+
+    textual_fixes.apply()
+    paints = []
+    real_render = Compositor.render_update
+    monkeypatch.setattr(Compositor, "render_update", lambda self, *a, **k: (paints.append(1), real_render(self, *a, **k))[1])
+    app = _Growing()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        text = app.query_one("#text", Static)
+        paints.clear()
+        with app.batch_update():
+            text.update("changed\nbatched")
+            app.screen._refresh_layout()  # what a layout forced during the batch does
+            await pilot.pause(textual_fixes.PAINT_DELAY * 10)
+            assert paints == []
+        await pilot.pause(textual_fixes.PAINT_DELAY * 10)
+        assert paints
+        assert "batched" in app.export_screenshot()
