@@ -76,7 +76,11 @@ def _paint_after_slow_layouts() -> None:
 
     def _paint_later(screen) -> None:
         screen._g2d_paint_pending = False
-        if screen.is_attached and screen.app.is_running:
+        if not (screen.is_attached and screen.app.is_running):
+            return
+        if screen.app._batch_count:  # one began meanwhile
+            _paint_soon(screen, _paint_after_batch)
+        else:
             paint(screen)
 
     def _paint_after_batch(screen) -> None:
