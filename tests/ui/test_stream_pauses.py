@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from contextlib import asynccontextmanager
 
 from textual.app import App, ComposeResult
 from textual.widgets import Static
@@ -119,20 +120,15 @@ async def test_a_state_change_restyles_the_reply_and_its_status_once(fake_gemini
         assert status.display
 
 
-def _app_with_reply(fake_gemini):
-    from contextlib import asynccontextmanager
-
-    @asynccontextmanager
-    async def running():
-        fake_gemini.enqueue(Reply(chunks=["Hi"]))
-        app = make_app(keyed_settings(fake_gemini.base_url))
-        async with app.run_test(size=(100, 40)) as pilot:
-            await settle(pilot)
-            await send(pilot, "hi")
-            await settle(pilot)
-            yield app, app.screen.query_one(GeminiReply)
-
-    return running()
+@asynccontextmanager
+async def _app_with_reply(fake_gemini):
+    fake_gemini.enqueue(Reply(chunks=["Hi"]))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "hi")
+        await settle(pilot)
+        yield app, app.screen.query_one(GeminiReply)
 
 
 class _Growing(App):
