@@ -64,12 +64,12 @@ _blocks_after_full_pass = 0
 
 
 def collect_while_quiet(*, full: bool = False) -> None:
-    """Collect the young generations now, between two updates, instead of mid-update.
+    """Collect the young generations now, at a quiet moment: after an image, after a reply.
 
-    An automatic collection fires inside whatever is allocating, typically while the
-    next Markdown update is half built: its live objects get promoted, die a moment
-    later and pile up in the middle generation, whose passes then took 100-400 ms.
-    Collected here, that garbage is already unreachable and the pass takes a few ms.
+    An automatic collection fires inside whatever is allocating, e.g. while a card is half
+    built: its live objects get promoted, die a moment later and pile up in the middle
+    generation, whose passes then took 100-400 ms. Collected here, that garbage is
+    already unreachable and the pass takes a few ms.
     The old generation gets its full pass here too, when it grew by
     ``OLD_GROWTH_FOR_A_FULL_PASS``, measured in allocated memory blocks:
     ``gc.get_objects()`` would give its size, but it can hand out a tuple that another
