@@ -55,9 +55,10 @@ def tune_thresholds() -> None:
 
 
 OLD_GROWTH_FOR_A_FULL_PASS = 0.1
-"""A full pass once what is not frozen grew by a tenth. CPython waits for a quarter; while a
-reply streams, most of that growth is dead block widgets, and freeing a quarter's worth took
-up to ~100 ms. Smaller, more frequent passes stayed under ~45 ms on a 2-CPU machine."""
+"""A full pass once what is not frozen grew by a tenth. CPython waits for a quarter, and
+freeing a quarter's worth of dead widgets took up to ~100 ms; smaller, more frequent passes
+stayed under ~45 ms on a 2-CPU machine. (While a reply streams there are none: see
+``streaming()``.)"""
 
 _blocks_at_freeze = 0
 _blocks_after_full_pass = 0
