@@ -63,33 +63,24 @@ def _paint_after_slow_layouts() -> None:
         if self.app._batch_count:
             # A layout during a batch update schedules this paint, which could run before the
             # batch ends: Textual would render the changes, then drop them unseen.
-            _paint_soon(self, _paint_after_batch)
+            _paint_soon(self, after_batch=True)
         elif started is None or time.perf_counter() - started < SLOW_LAYOUT:
             paint(self)
         else:
-            _paint_soon(self, _paint_later)
+            _paint_soon(self, after_batch=False)
 
-    def _paint_soon(screen, then) -> None:
+    def _paint_soon(screen, *, after_batch: bool) -> None:
         if not getattr(screen, "_g2d_paint_pending", False):
             screen._g2d_paint_pending = True
-            asyncio.get_running_loop().call_later(PAINT_DELAY, then, screen)
+            asyncio.get_running_loop().call_later(PAINT_DELAY, _paint_later, screen, after_batch)
 
-    def _paint_later(screen) -> None:
+    def _paint_later(screen, after_batch: bool) -> None:
         screen._g2d_paint_pending = False
         if not (screen.is_attached and screen.app.is_running):
             return
-        if screen.app._batch_count:  # one began meanwhile
-            _paint_soon(screen, _paint_after_batch)
-        else:
-            paint(screen)
-
-    def _paint_after_batch(screen) -> None:
-        screen._g2d_paint_pending = False
-        if not (screen.is_attached and screen.app.is_running):
-            return
-        if screen.app._batch_count:
-            _paint_soon(screen, _paint_after_batch)
-        elif getattr(screen, "_layout_required", False):
+        if screen.app._batch_count:  # still open, or one began meanwhile
+            _paint_soon(screen, after_batch=True)
+        elif after_batch and getattr(screen, "_layout_required", False):
             screen.check_idle()  # a frame is due anyway: it lays out and paints it all
         else:
             paint(screen)

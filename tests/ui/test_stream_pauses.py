@@ -6,6 +6,7 @@ import gc
 import weakref
 from contextlib import asynccontextmanager
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -136,13 +137,19 @@ class _Growing(App):
         yield Static("one line", id="text")
 
 
-async def test_a_slow_layout_is_painted_in_a_later_turn_of_the_loop(monkeypatch):
+@pytest.fixture
+def paints(monkeypatch) -> list[int]:
+    """One entry per paint the compositor renders, with the app's Textual patches applied."""
     from textual._compositor import Compositor
 
     textual_fixes.apply()
-    paints = []
+    rendered: list[int] = []
     real_render = Compositor.render_update
-    monkeypatch.setattr(Compositor, "render_update", lambda self, *a, **k: (paints.append(1), real_render(self, *a, **k))[1])
+    monkeypatch.setattr(Compositor, "render_update", lambda self, *a, **k: (rendered.append(1), real_render(self, *a, **k))[1])
+    return rendered
+
+
+async def test_a_slow_layout_is_painted_in_a_later_turn_of_the_loop(monkeypatch, paints):
     app = _Growing()
     async with app.run_test(size=(40, 10)) as pilot:
         await pilot.pause()
@@ -164,14 +171,8 @@ async def test_a_slow_layout_is_painted_in_a_later_turn_of_the_loop(monkeypatch)
         assert "now" in app.export_screenshot()
 
 
-async def test_a_paint_scheduled_during_a_batch_update_waits_for_its_end(monkeypatch):
+async def test_a_paint_scheduled_during_a_batch_update_waits_for_its_end(paints):
     """Textual schedules it for later; run before the batch ended, its update was dropped unseen."""
-    from textual._compositor import Compositor
-
-    textual_fixes.apply()
-    paints = []
-    real_render = Compositor.render_update
-    monkeypatch.setattr(Compositor, "render_update", lambda self, *a, **k: (paints.append(1), real_render(self, *a, **k))[1])
     app = _Growing()
     async with app.run_test(size=(40, 10)) as pilot:
         await pilot.pause()
