@@ -24,6 +24,9 @@ PAINT_DELAY = 0.004
 """How long such a paint waits. What came due during the layout (a key press, a network read,
 a timer) wakes its task in one turn of the loop and runs it in the next: both go first."""
 
+MAX_PAINT_WAIT = 0.050
+"""Another slow layout pushes a waiting paint back by ``PAINT_DELAY``, up to this long after it was asked."""
+
 
 def _paint_after_slow_layouts() -> None:
     """A frame whose layout was slow is painted in a later turn of the event loop.
@@ -32,7 +35,8 @@ def _paint_after_slow_layouts() -> None:
     20-30 ms of layout plus 30-45 ms of paint, and input, network reads and timers waited
     for both. Now they run in between. The paint draws whatever is dirty when it runs, so a
     layout or paint in the meantime is harmless: Textual itself defers paints like this
-    during a batch update (and those now wait for the batch to end).
+    during a batch update (and those now wait for the batch to end). Another slow layout
+    before the paint ran pushes it back: it was often due in the same turn of the loop.
     """
     from textual.screen import Screen
 
@@ -67,15 +71,25 @@ def _paint_after_slow_layouts() -> None:
         elif started is None or time.perf_counter() - started < SLOW_LAYOUT:
             paint(self)
         else:
-            _paint_soon(self, after_batch=False)
+            _paint_soon(self, after_batch=False, after_this_layout=True)
 
-    def _paint_soon(screen, *, after_batch: bool) -> None:
-        if not getattr(screen, "_g2d_paint_pending", False):
-            screen._g2d_paint_pending = True
-            asyncio.get_running_loop().call_later(PAINT_DELAY, _paint_later, screen, after_batch)
+    def _paint_soon(screen, *, after_batch: bool, after_this_layout: bool = False) -> None:
+        pending = getattr(screen, "_g2d_paint_pending", None)
+        now = time.perf_counter()
+        if pending is not None:
+            handle, first_asked = pending
+            # A slow layout while a paint waits: the paint may already be due in this very
+            # turn of the loop, right behind the layout. Push it back, within a limit.
+            if not after_this_layout or now - first_asked > MAX_PAINT_WAIT:
+                return
+            handle.cancel()
+        else:
+            first_asked = now
+        handle = asyncio.get_running_loop().call_later(PAINT_DELAY, _paint_later, screen, after_batch)
+        screen._g2d_paint_pending = (handle, first_asked)
 
     def _paint_later(screen, after_batch: bool) -> None:
-        screen._g2d_paint_pending = False
+        screen._g2d_paint_pending = None
         if not (screen.is_attached and screen.app.is_running):
             return
         if screen.app._batch_count:  # still open, or one began meanwhile
@@ -83,7 +97,15 @@ def _paint_after_slow_layouts() -> None:
         elif after_batch and getattr(screen, "_layout_required", False):
             screen.check_idle()  # a frame is due anyway: it lays out and paints it all
         else:
-            paint(screen)
+            _paint_with_pending_requests(screen)
+
+    def _paint_with_pending_requests(screen) -> None:
+        # Repaint requests made since the layout: Textual moves them to the compositor before
+        # it paints (Screen._on_timer_update); a paint without them would clear them unseen.
+        compositor = getattr(screen, "_compositor", None)
+        if hasattr(compositor, "update_widgets") and isinstance(getattr(screen, "_dirty_widgets", None), set):
+            compositor.update_widgets(screen._dirty_widgets)
+        paint(screen)
 
     Screen._on_timer_update = frame_step(methods["_on_timer_update"])
     Screen._refresh_layout = frame_step(methods["_refresh_layout"])

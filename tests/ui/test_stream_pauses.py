@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 from contextlib import asynccontextmanager
 
@@ -138,14 +139,17 @@ class _Growing(App):
 
 
 @pytest.fixture
-def paints(monkeypatch) -> list[int]:
-    """One entry per paint the compositor renders, with the app's Textual patches applied."""
+def paints(monkeypatch) -> list[float]:
+    """When each paint the compositor renders began, with the app's Textual patches applied."""
     from textual._compositor import Compositor
 
     textual_fixes.apply()
-    rendered: list[int] = []
+    rendered: list[float] = []
     real_render = Compositor.render_update
-    monkeypatch.setattr(Compositor, "render_update", lambda self, *a, **k: (rendered.append(1), real_render(self, *a, **k))[1])
+    monkeypatch.setattr(
+        Compositor, "render_update",
+        lambda self, *a, **k: (rendered.append(time.perf_counter()), real_render(self, *a, **k))[1],
+    )
     return rendered
 
 
@@ -159,7 +163,7 @@ async def test_a_slow_layout_is_painted_in_a_later_turn_of_the_loop(monkeypatch,
         paints.clear()
         text.update("two\nlines")
         app.screen._refresh_layout()
-        assert paints == [1]
+        assert len(paints) == 1
 
         monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # always slow: painted later
         paints.clear()
@@ -186,3 +190,28 @@ async def test_a_paint_scheduled_during_a_batch_update_waits_for_its_end(paints)
         await pilot.pause(textual_fixes.PAINT_DELAY * 10)
         assert paints
         assert "batched" in app.export_screenshot()
+
+
+@pytest.mark.parametrize("pushed_back", [True, False])
+async def test_another_slow_layout_pushes_a_waiting_paint_back(monkeypatch, paints, pushed_back):
+    """A paint due in the same turn of the loop as a new slow layout ran right behind it."""
+    app = _Growing()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # every layout is slow
+        monkeypatch.setattr(textual_fixes, "PAINT_DELAY", 0.4)
+        monkeypatch.setattr(textual_fixes, "MAX_PAINT_WAIT", 10.0 if pushed_back else 0.0)
+        text = app.query_one("#text", Static)
+        paints.clear()
+        text.update("two\nlines")
+        app.screen._refresh_layout()
+        await pilot.pause(0.2)
+        text.update("three\nlines\nnow")
+        second_layout = time.perf_counter()
+        app.screen._refresh_layout()
+        await pilot.pause(1.0)
+        assert paints, "the deferred paint never ran"
+        if pushed_back:
+            assert min(paints) >= second_layout + 0.4
+        else:  # already waiting for longer than MAX_PAINT_WAIT: it keeps its time
+            assert min(paints) < second_layout + 0.4
