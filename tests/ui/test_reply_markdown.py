@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.strip import Strip
 from textual.widgets import Markdown
 
 from g2d_tui.widgets.reply_markdown import GrowingBulletList, GrowingOrderedList, ReplyMarkdown
@@ -19,6 +21,14 @@ DOCUMENT = (
     + "\nA closing paragraph.\n"
 )
 
+# A list of one-paragraph items (drawn by one widget) that gains a nested list (Textual's rows).
+TURNS_NESTED = (
+    "- one item whose text is long enough to wrap beside its bullet, *twice* even, at this width\n"
+    "- two with `code` and a [link](https://example.com)\n"
+    "  - nested now\n"
+    "- three\n\nThe end.\n"
+)
+
 
 def pieces(text: str, size: int = 5) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
@@ -27,45 +37,89 @@ def pieces(text: str, size: int = 5) -> list[str]:
 class Twin(App):
     """A streamed ReplyMarkdown over a plain Markdown given the whole text at once."""
 
-    CSS = "Markdown { height: 50%; }"
+    CSS = "Markdown { height: 30; }"
+
+    def __init__(self, document: str) -> None:
+        super().__init__()
+        self.document = document
 
     def compose(self) -> ComposeResult:
         yield ReplyMarkdown(id="streamed")
-        yield Markdown(DOCUMENT, id="whole")
+        yield Markdown(self.document, id="whole")
+
+
+async def stream_into(app: Twin, pilot, on_piece=None) -> ReplyMarkdown:
+    streamed = app.query_one("#streamed", ReplyMarkdown)
+    stream = Markdown.get_stream(streamed)
+    for piece in pieces(app.document):
+        await stream.write(piece)
+        await pilot.pause()
+        if on_piece is not None:
+            on_piece(streamed)
+    await stream.stop()
+    await pilot.pause()
+    return streamed
+
+
+def cells(strip: Strip) -> list[tuple[str, object]]:
+    """Each cell's character and style; a blank cell's foreground colour does not show."""
+    return [
+        (segment.text, segment.style.bgcolor if not segment.text.strip() else segment.style)
+        for part in strip.divide(range(1, strip.cell_length + 1))
+        for segment in part
+    ]
+
+
+def assert_drawn_alike(app: Twin) -> None:
+    lines = app.screen._compositor.render_strips()
+    streamed, whole = lines[:30], lines[30:60]
+    assert "".join(line.text for line in whole).strip(), "nothing drawn"
+    for y, (mine, theirs) in enumerate(zip(streamed, whole)):
+        assert cells(mine) == cells(theirs), f"line {y}: {mine.text!r} vs {theirs.text!r}"
 
 
 async def test_streamed_lists_and_headings_grow_in_place_and_match_a_whole_render():
-    app = Twin()
+    app = Twin(DOCUMENT)
+    seen: dict[str, object] = {}
+
+    def note_first_widgets(streamed: ReplyMarkdown) -> None:
+        if "heading" not in seen and streamed.query("MarkdownH2"):
+            seen["heading"] = streamed.query_one("MarkdownH2")
+        bullets = streamed.query(GrowingBulletList)
+        if "rows" not in seen and bullets and len(bullets.first().query_children(Horizontal)) >= 2:
+            seen["rows"] = list(bullets.first().query_children(Horizontal))
+        if "ordered" not in seen and streamed.query(GrowingOrderedList):
+            seen["ordered"] = streamed.query_one(GrowingOrderedList)
+
     async with app.run_test(size=(60, 60)) as pilot:
-        streamed = app.query_one("#streamed", ReplyMarkdown)
-        stream = Markdown.get_stream(streamed)
-        first_rows = first_heading = None
-        for piece in pieces(DOCUMENT):
-            await stream.write(piece)
-            await pilot.pause()
-            if first_heading is None and streamed.query("MarkdownH2"):
-                first_heading = streamed.query_one("MarkdownH2")
-            bullets = streamed.query(GrowingBulletList)
-            if first_rows is None and bullets and len(bullets.first().query_children(Horizontal)) >= 2:
-                first_rows = list(bullets.first().query_children(Horizontal))
-        await stream.stop()
-        await pilot.pause()
+        streamed = await stream_into(app, pilot, note_first_widgets)
 
-        assert first_rows, "the bullet list never had two rows"
-        assert streamed.query_one("MarkdownH2") is first_heading  # grew from "## A he" in place
-        assert first_heading._content.plain == "A heading that streams in"
+        assert streamed.query_one("MarkdownH2") is seen["heading"]  # grew from "## A he" in place
+        assert seen["heading"]._content.plain == "A heading that streams in"
+        # The nested bullet list is Textual's rows: the same row widgets, updated, not rebuilt.
         now = list(app.query_one(GrowingBulletList).query_children(Horizontal))
-        assert now[:2] == first_rows  # the same row widgets, updated, not rebuilt
-        assert len(now) == 3
+        assert now[:2] == seen["rows"] and len(now) == 3
+        # The numbered list has one-paragraph items: one widget from "1. " to step 12.
         ordered = app.query_one(GrowingOrderedList)
-        streamed_lines = [widget.render().plain for widget in streamed.query("MarkdownBullet")]
-        whole_lines = [widget.render().plain for widget in app.query_one("#whole").query("MarkdownBullet")]
-        assert streamed_lines == whole_lines  # bullets, and numbers padded to one width
-        assert "  9. " in streamed_lines and " 12. " in streamed_lines
-        assert len(ordered.query_children(Horizontal)) == 12
-        whole = app.query_one("#whole")
-        assert texts(streamed) == texts(whole) and len(texts(whole)) == 19  # heading, 5 items, 12 steps, closing
+        assert ordered is seen["ordered"] and not ordered.children
+        assert [marker.plain for marker, _ in ordered._items][8:10] == ["  9. ", " 10. "]
+        assert_drawn_alike(app)
 
 
-def texts(markdown: Markdown) -> list[str]:
-    return [block._content.plain for block in markdown.query("MarkdownParagraph, MarkdownH2")]
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+async def test_a_list_drawn_as_one_widget_looks_like_textuals_and_turns_into_rows_when_it_nests(theme):
+    app = Twin(TURNS_NESTED)
+    compact_before_nesting: list[bool] = []
+
+    def note(streamed: ReplyMarkdown) -> None:
+        lists = streamed.query(GrowingBulletList)
+        if lists and "  -" not in streamed.source:
+            compact_before_nesting.append(lists.first()._items is not None)
+
+    async with app.run_test(size=(60, 60)) as pilot:
+        app.theme = theme
+        streamed = await stream_into(app, pilot, note)
+        assert compact_before_nesting and all(compact_before_nesting)
+        outer = streamed.query(GrowingBulletList).first()
+        assert outer._items is None and len(outer.query_children(Horizontal)) == 3
+        assert_drawn_alike(app)
