@@ -20,6 +20,7 @@ import math
 import os
 import re
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -356,6 +357,10 @@ def _is_last(item: Any) -> bool:
     return item is _END or isinstance(item, Exception)
 
 
+PUMP_SLICE = 0.005
+"""Seconds the stream task may parse buffered responses before it lets the UI run."""
+
+
 async def _pump(start: Callable[[], Awaitable[AsyncIterator[Any]]], queue: asyncio.Queue[Any]) -> None:
     """Run the SDK stream in its own task, handing responses (then _END or the error) to ``queue``.
 
@@ -366,8 +371,20 @@ async def _pump(start: Callable[[], Awaitable[AsyncIterator[Any]]], queue: async
     """
     try:
         sdk_stream = await start()
+        slice_began, stopping = time.perf_counter(), False
         async for response in sdk_stream:
             queue.put_nowait(response)
+            # Responses already buffered are parsed without awaiting the socket, so a burst
+            # of them (a fast reply, a slow moment in the UI) ran in one go: 100-400 ms.
+            if not stopping and time.perf_counter() - slice_began > PUMP_SLICE:
+                try:
+                    await asyncio.sleep(0)
+                except asyncio.CancelledError:
+                    # Cancelled here, outside the SDK, its generators would stay suspended:
+                    # ask again, so the cancellation comes at its next socket read, as above.
+                    stopping = True
+                    asyncio.current_task().cancel()
+                slice_began = time.perf_counter()
     except Exception as exc:  # noqa: BLE001 - handed to the consumer
         queue.put_nowait(exc)
     else:

@@ -121,6 +121,22 @@ async def test_chunks_that_arrived_together_come_out_as_one_piece(make_chat, fak
     assert chat.history[-1] == Turn("model", "".join(chunks))
 
 
+async def test_a_burst_of_buffered_responses_lets_the_loop_run_between_slices(make_chat, fake_gemini, monkeypatch):
+    """Buffered responses parse without awaiting the socket: the stream task still yields.
+
+    Otherwise a fast reply parsed in one go for 100-400 ms while the UI waited.
+    """
+    from g2d_tui.services import gemini
+
+    monkeypatch.setattr(gemini, "PUMP_SLICE", 0.0)  # let the loop run after every response
+    chat = make_chat()
+    chunks = [f"w{n} " for n in range(300)]
+    fake_gemini.enqueue(Reply(chunks))
+    pieces = await collect(chat, "burst")
+    assert "".join(pieces) == "".join(chunks)
+    assert len(pieces) > len(chunks) // 2  # the consumer ran between responses
+
+
 async def test_second_request_carries_history_with_merged_reply(make_chat, fake_gemini):
     chat = make_chat()
     fake_gemini.enqueue(Reply(["One", ", two", ", three"]), Reply(["Four"]))
@@ -197,6 +213,22 @@ async def test_closing_the_generator_early_keeps_partial_turn(make_chat, fake_ge
         assert await anext(pieces) == "a"
     assert chat.history == [Turn("user", "stop me"), Turn("model", "a")]
     assert chat.last_outcome.cancelled
+    assert live_sdk_generators() == []
+
+
+@pytest.mark.parametrize("pump_slice", [0.0, 10.0])
+async def test_stopping_mid_burst_closes_the_sdk_generators(make_chat, fake_gemini, monkeypatch, pump_slice):
+    """Wherever the stream task waits (the socket, or a pause between buffered responses)."""
+    from g2d_tui.services import gemini
+
+    monkeypatch.setattr(gemini, "PUMP_SLICE", pump_slice)
+    chat = make_chat()
+    fake_gemini.enqueue(Reply([f"w{n} " for n in range(400)]))
+    async with contextlib.aclosing(chat.stream("stop me")) as pieces:
+        assert (await anext(pieces)).startswith("w0 ")
+    assert chat.last_outcome.cancelled
+    for _ in range(3):
+        await asyncio.sleep(0)
     assert live_sdk_generators() == []
 
 
