@@ -41,6 +41,20 @@ def picture_cells(image_size: tuple[int, int], columns: int, rows: int, cell: tu
     return fitted_columns, fitted_rows
 
 
+def picture_pixels(image_size: tuple[int, int], columns: int, rows: int) -> tuple[int, int]:
+    """The pixels a picture of ``image_size`` is drawn with, fitted within ``columns`` × ``rows`` cells."""
+    from textual_image._terminal import get_cell_size
+
+    cell = get_cell_size()
+    cells = picture_cells(image_size, columns, rows, (cell.width, cell.height))
+    return cells[0] * cell.width, cells[1] * cell.height
+
+
+def covers(image: Any, pixel_size: tuple[int, int]) -> bool:
+    """True if ``image`` has at least ``pixel_size`` pixels: scaled down, not up."""
+    return image.width >= pixel_size[0] and image.height >= pixel_size[1]
+
+
 def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> EncodedPicture:
     """Fit ``image`` (RGB) within ``columns`` × ``rows`` cells, scale and encode it as
     textual-image would. CPU only: for a thread."""

@@ -88,6 +88,32 @@ async def test_kitty_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_pa
 
 
 @pytest.mark.parametrize(
+    ("size", "image", "decoded_again"),
+    [
+        ((100, 40), None, False),  # 256×192: the preview is the whole image
+        ((100, 40), (2048, 2048), False),  # a 512×512 preview, drawn with 480×480 pixels
+        ((100, 60), (2048, 2048), True),  # drawn with 720×720 pixels: more than the preview has
+    ],
+)
+async def test_a_picture_is_drawn_from_the_preview_when_it_has_the_pixels(
+    fake_gemini, fake_hf, tmp_path, monkeypatch, size, image, decoded_again
+):
+    from g2d_tui.services import image_codec
+    from tests.fakes.hf_server import Png
+
+    app, _, _ = _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch)
+    decodes = _record_threads(monkeypatch, image_codec, "display_copy")
+    if image is not None:
+        fake_hf.enqueue(Png(*image))
+    async with app.run_test(size=size) as pilot:
+        card = await _imagine_once(pilot)
+        picture = card.query_one(".card-image")
+        assert picture.drawn
+        assert bool(decodes) == decoded_again
+        assert picture.encoded.pixel_size[1] == picture.size.height * 20  # 20-pixel cells
+
+
+@pytest.mark.parametrize(
     ("image", "box", "cells"),
     [
         ((640, 480), (64, 24), (64, 24)),  # fits exactly
