@@ -86,11 +86,13 @@ class ImagineMixin:
         """Decode, scale and encode (half-cell, Sixel, Kitty) in a thread; only mounting happens here."""
         from g2d_tui.services.image_codec import display_copy
 
+        from g2d_tui.widgets.graphics_picture import covers
+
         renderer = renderer_name()
         if renderer == "halfcell":
             columns, rows = self._picture_box()
             preview = image.preview
-            if preview is None or preview.width < columns * 2 or preview.height < rows * 4:
+            if preview is None or not covers(preview, (columns * 2, rows * 4)):
                 preview = None  # too small (or none): decode the bytes again
 
             def encode():
@@ -100,7 +102,7 @@ class ImagineMixin:
 
             strips = await asyncio.to_thread(encode)
             return HalfcellPicture(strips)
-        from g2d_tui.widgets.graphics_picture import covers, encode_picture, graphics_picture_class, picture_pixels
+        from g2d_tui.widgets.graphics_picture import encode_picture, graphics_picture_class, picture_pixels
 
         width, height = _display_box()
         widget_class = graphics_picture_class(renderer)

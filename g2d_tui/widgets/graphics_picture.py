@@ -41,13 +41,18 @@ def picture_cells(image_size: tuple[int, int], columns: int, rows: int, cell: tu
     return fitted_columns, fitted_rows
 
 
-def picture_pixels(image_size: tuple[int, int], columns: int, rows: int) -> tuple[int, int]:
-    """The pixels a picture of ``image_size`` is drawn with, fitted within ``columns`` × ``rows`` cells."""
+def _fitted(image_size: tuple[int, int], columns: int, rows: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The cells a picture of ``image_size`` takes within ``columns`` × ``rows``, and its pixels there."""
     from textual_image._terminal import get_cell_size
 
     cell = get_cell_size()
     cells = picture_cells(image_size, columns, rows, (cell.width, cell.height))
-    return cells[0] * cell.width, cells[1] * cell.height
+    return cells, (cells[0] * cell.width, cells[1] * cell.height)
+
+
+def picture_pixels(image_size: tuple[int, int], columns: int, rows: int) -> tuple[int, int]:
+    """The pixels a picture of ``image_size`` is drawn with, fitted within ``columns`` × ``rows`` cells."""
+    return _fitted(image_size, columns, rows)[1]
 
 
 def covers(image: Any, pixel_size: tuple[int, int]) -> bool:
@@ -59,11 +64,8 @@ def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> Encode
     """Fit ``image`` (RGB) within ``columns`` × ``rows`` cells, scale and encode it as
     textual-image would. CPU only: for a thread."""
     from textual_image._pixeldata import PixelData
-    from textual_image._terminal import get_cell_size
 
-    cell = get_cell_size()
-    cells = picture_cells(image.size, columns, rows, (cell.width, cell.height))
-    pixel_size = (cells[0] * cell.width, cells[1] * cell.height)
+    cells, pixel_size = _fitted(image.size, columns, rows)
     scaled = PixelData(image).scaled(*pixel_size)
     if renderer == "sixel":
         from textual_image._sixel import image_to_sixels
