@@ -131,8 +131,10 @@ class ImageCard(Vertical):
     def set_status(self, state: str, key: str, **params: object) -> None:
         self.state = state
         self._status_key, self._status_params = key, params
-        for name in ("prompting", "generating", "decoding", "shown", "error", "cancelled"):
-            self.set_class(state == name, f"-{name}")
+        # Only the error state is styled. A class change restyles the card and its dozen
+        # children (~10 ms), and a class per state meant two such passes per change, one
+        # of them just as the picture arrived.
+        self.set_class(state == "error", "-error")
         if state in ("prompting", "generating", "decoding") and self.is_mounted:
             self._timer.resume()
         self._render_status()
