@@ -1,7 +1,8 @@
 """Sixel and Kitty pictures encoded in a thread instead of inside render().
 
 textual-image encodes a picture while Textual renders it, on the event loop: Sixel in
-pure Python (~130 ms for 640×480 pixels without numpy), Kitty as a PNG in base64. The
+pure Python (~130 ms for 640×480 pixels without numpy), Kitty as a PNG in base64. Sixel
+data comes from :mod:`g2d_tui.services.sixel` (same picture, in about half the time). The
 whole app froze that long whenever a picture arrived. Here the picture gets a fixed
 size in cells, chosen up front to keep its aspect ratio, so :func:`encode_picture` can
 produce exactly what textual-image would, in a thread; the widgets hand that to
@@ -68,27 +69,52 @@ def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> Encode
     cells, pixel_size = _fitted(image.size, columns, rows)
     scaled = PixelData(image).scaled(*pixel_size)
     if renderer == "sixel":
-        from textual_image._sixel import image_to_sixels
+        from g2d_tui.services.sixel import image_to_sixels
 
-        data = image_to_sixels(scaled.pil_image)  # RGB: the background colour plays no part
+        data = image_to_sixels(scaled.pil_image)
     else:
         data = scaled.to_base64()
     return EncodedPicture(cells, pixel_size, data)
 
 
-def _sixels_for_part(image: Any, size: Any, crop: Any, options: Any, background: Any) -> str:
+def _sixels_for_part(image: Any, size: Any, crop: Any) -> str:
     """Sixels for the ``crop`` (cells) of ``image`` shown in ``size`` cells, as textual-image
     scales and crops it. CPU only: for a thread."""
     from textual_image._pixeldata import PixelData
-    from textual_image._sixel import image_to_sixels
     from textual_image._terminal import get_cell_size
+
+    from g2d_tui.services.sixel import image_to_sixels
 
     cell = get_cell_size()
     # The widget's size is set in cells, so textual-image scales to exactly that many pixels.
     part = PixelData(image).scaled(size.width * cell.width, size.height * cell.height).cropped(
         crop.x * cell.width, crop.y * cell.height, crop.right * cell.width, crop.bottom * cell.height
     )
-    return image_to_sixels(part.pil_image, options, background)
+    return image_to_sixels(part.pil_image)
+
+
+KITTY_CHUNK = 4096
+"""Base64 characters per Kitty graphics message: the protocol's limit."""
+
+
+def kitty_transmission(image_id: int, payload: str) -> str:
+    """The Kitty messages sending ``payload`` (base64 PNG) as image ``image_id``, in chunks,
+    with the keys textual-image sends."""
+    chunks = [payload[start:start + KITTY_CHUNK] for start in range(0, len(payload), KITTY_CHUNK)] or [""]
+    last = len(chunks) - 1
+    return "".join(
+        f"\x1b_Gi={image_id},m={0 if number == last else 1},f=100,q=2;{chunk}\x1b\\" for number, chunk in enumerate(chunks)
+    )
+
+
+def _write_to_terminal(data: str) -> None:
+    """Where textual-image writes Kitty graphics: straight to the terminal, past Textual.
+    One write: sliced and written 4 KB at a time, a picture took ~10 ms of the event loop."""
+    import sys
+
+    if sys.__stdout__ is not None:
+        sys.__stdout__.write(data)
+        sys.__stdout__.flush()
 
 
 def _build_classes() -> dict[str, type]:
@@ -97,7 +123,6 @@ def _build_classes() -> dict[str, type]:
     from textual.worker import get_current_worker
     from textual_image._terminal import get_cell_size
     from textual_image.renderable.tgp import Image as TGPRenderable
-    from textual_image.renderable.tgp import _send_tgp_message
     from textual_image.widget import SixelImage, TGPImage
     from textual_image.widget.sixel import _CachedSixels, _ImageSixelImpl, _NoopRenderable
 
@@ -149,7 +174,7 @@ def _build_classes() -> dict[str, type]:
                 key = self._wanted
                 crop, size = key
                 try:
-                    data = _sixels_for_part(self.image, size, crop, self._sixel_options, None)
+                    data = _sixels_for_part(self.image, size, crop)
                 except Exception:
                     log.warning("encoding part of a Sixel picture failed", exc_info=True)
                     self.app.call_from_thread(setattr, self, "_encoding", False)  # a later scroll may try again
@@ -193,11 +218,8 @@ def _build_classes() -> dict[str, type]:
             if encoded is None or (width, height) != encoded.pixel_size:
                 super()._send_image_to_terminal(width, height)
                 return
-            self.terminal_image_id = next(TGPRenderable._image_id_counter)
-            payload = encoded.data
-            while payload:  # in chunks, as textual-image sends it
-                chunk, payload = payload[:4096], payload[4096:]
-                _send_tgp_message(i=self.terminal_image_id, m=1 if payload else 0, f=100, payload=chunk, q=2)
+            self.terminal_image_id = image_id = next(TGPRenderable._image_id_counter)
+            _write_to_terminal(kitty_transmission(image_id, encoded.data))
 
     class GraphicsTGPImage(TGPImage, Renderable=_PreparedTGP):
         def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:

@@ -29,13 +29,14 @@ def _record_threads(monkeypatch, owner, name: str) -> list[str]:
 
 
 def _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch):
-    """An app drawing Sixel, and the threads textual-image's encoder ran on: called by us
-    (``off_loop``, meant for a thread) and from its own render (``on_render``, never wanted)."""
-    import textual_image._sixel
+    """An app drawing Sixel, and the threads Sixel encoders ran on: ours (``off_loop``,
+    meant for a thread) and textual-image's from its own render (``on_render``, never wanted)."""
     import textual_image.widget.sixel
 
+    from g2d_tui.services import sixel
+
     monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "sixel")
-    off_loop = _record_threads(monkeypatch, textual_image._sixel, "image_to_sixels")
+    off_loop = _record_threads(monkeypatch, sixel, "image_to_sixels")
     on_render = _record_threads(monkeypatch, textual_image.widget.sixel, "image_to_sixels")
     return imagine_app(fake_gemini, fake_hf, tmp_path / "pics"), off_loop, on_render
 
@@ -150,3 +151,18 @@ async def test_partly_visible_sixel_picture_is_encoded_in_a_thread(fake_gemini, 
         part = canvas.render_lines(visible.translate((-canvas.region.x, -canvas.region.y)))
         assert "\x1bP" in part[-1].text
         assert on_render == []
+
+
+@pytest.mark.parametrize("length", [1, 4096, 4097, 3 * 4096 + 5])
+def test_kitty_transmission_sends_the_payload_in_chunks_the_last_one_marked(length):
+    from g2d_tui.widgets.graphics_picture import kitty_transmission
+
+    payload = "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZ"[index % 26] for index in range(length))
+    messages = kitty_transmission(7, payload).split("\x1b\\")
+    assert messages.pop() == ""
+    keys = [message.removeprefix("\x1b_G").split(";", 1)[0] for message in messages]
+    chunks = [message.split(";", 1)[1] for message in messages]
+    assert all(message.startswith("\x1b_G") for message in messages)
+    assert "".join(chunks) == payload and all(len(chunk) <= 4096 for chunk in chunks)
+    assert len(chunks) == -(-length // 4096)
+    assert keys == ["i=7,m=1,f=100,q=2"] * (len(chunks) - 1) + ["i=7,m=0,f=100,q=2"]
