@@ -37,14 +37,21 @@ def _paint_after_slow_layouts() -> None:
     layout or paint in the meantime is harmless: Textual itself defers paints like this
     during a batch update (and those now wait for the batch to end). Another slow layout
     before the paint ran pushes it back: it was often due in the same turn of the loop.
+    What was asked to run after the refresh (``call_after_refresh``) runs after that paint:
+    it came in between, e.g. the footer's rebuild once an image was shown, whose batch
+    update then held the new picture's paint back by 50-100 ms.
     """
     from textual.screen import Screen
 
-    methods = {name: Screen.__dict__.get(name) for name in ("_on_timer_update", "_refresh_layout", "_compositor_refresh")}
+    methods = {
+        name: Screen.__dict__.get(name)
+        for name in ("_on_timer_update", "_refresh_layout", "_compositor_refresh", "_invoke_and_clear_callbacks")
+    }
     if None in methods.values() or getattr(methods["_refresh_layout"], "paints_later", False) \
             or not all("_compositor_refresh" in methods[name].__code__.co_names for name in ("_on_timer_update", "_refresh_layout")):
         return  # not the shape this was written for, or patched already
     paint = methods["_compositor_refresh"]
+    invoke_callbacks = methods["_invoke_and_clear_callbacks"]
 
     def frame_step(method):
         """Notes when the frame began; the first of these calls is the frame."""
@@ -77,7 +84,7 @@ def _paint_after_slow_layouts() -> None:
         pending = getattr(screen, "_g2d_paint_pending", None)
         now = time.perf_counter()
         if pending is not None:
-            handle, first_asked = pending
+            handle, first_asked, _ = pending
             # A slow layout while a paint waits: the paint may already be due in this very
             # turn of the loop, right behind the layout. Push it back, within a limit.
             if not after_this_layout or now - first_asked > MAX_PAINT_WAIT:
@@ -86,7 +93,7 @@ def _paint_after_slow_layouts() -> None:
         else:
             first_asked = now
         handle = asyncio.get_running_loop().call_later(PAINT_DELAY, _paint_later, screen, after_batch)
-        screen._g2d_paint_pending = (handle, first_asked)
+        screen._g2d_paint_pending = (handle, first_asked, after_batch)
 
     def _paint_later(screen, after_batch: bool) -> None:
         screen._g2d_paint_pending = None
@@ -98,6 +105,16 @@ def _paint_after_slow_layouts() -> None:
             screen.check_idle()  # a frame is due anyway: it lays out and paints it all
         else:
             _paint_with_pending_requests(screen)
+        if getattr(screen, "_g2d_callbacks_held", False):  # never held for a batch: it may wait on them
+            screen._g2d_callbacks_held = False
+            screen.call_next(screen._invoke_and_clear_callbacks)
+
+    async def _invoke_callbacks_after_paint(self) -> None:
+        pending = getattr(self, "_g2d_paint_pending", None)
+        if pending is not None and not pending[2]:  # a paint put off by a slow layout, due in ms
+            self._g2d_callbacks_held = True
+            return
+        await invoke_callbacks(self)
 
     def _paint_with_pending_requests(screen) -> None:
         # Repaint requests made since the layout: Textual moves them to the compositor before
@@ -110,6 +127,7 @@ def _paint_after_slow_layouts() -> None:
     Screen._on_timer_update = frame_step(methods["_on_timer_update"])
     Screen._refresh_layout = frame_step(methods["_refresh_layout"])
     Screen._compositor_refresh = _compositor_refresh
+    Screen._invoke_and_clear_callbacks = _invoke_callbacks_after_paint
 
 
 def forget_removed_children(container) -> None:

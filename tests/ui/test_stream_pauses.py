@@ -215,3 +215,19 @@ async def test_another_slow_layout_pushes_a_waiting_paint_back(monkeypatch, pain
             assert min(paints) >= second_layout + 0.4
         else:  # already waiting for longer than MAX_PAINT_WAIT: it keeps its time
             assert min(paints) < second_layout + 0.4
+
+
+async def test_what_runs_after_the_refresh_waits_for_a_put_off_paint(monkeypatch, paints):
+    """``call_after_refresh`` work (e.g. the footer's rebuild, a batch update) ran between a
+    slow layout and its paint, and held the paint back."""
+    app = _Growing()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # every layout is slow
+        monkeypatch.setattr(textual_fixes, "PAINT_DELAY", 0.2)
+        paints.clear()
+        paints_seen_by_callback: list[int] = []
+        app.query_one("#text", Static).update("two\nlines")
+        app.screen.call_after_refresh(lambda: paints_seen_by_callback.append(len(paints)))
+        await pilot.pause(1.0)
+        assert paints_seen_by_callback and paints_seen_by_callback[0] >= 1
