@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 LIVE_PICTURES = 8
 """Cards that keep their pixels in memory; older ones show their saved path instead."""
 DISPLAY_COLUMNS, DISPLAY_ROWS = 64, 24
+HOUSEKEEPING_DELAY = 0.3
+"""Seconds after a picture is shown before older cards are archived: it is drawn first."""
 
 
 class ImagineMixin:
@@ -80,7 +82,10 @@ class ImagineMixin:
         # of the worker's context, which references the worker and so this card. The
         # archive Notes live for the whole chat: mounted from here, each one kept an
         # archived card (and its pixels) alive, ~1.3 MB per image.
-        self.call_later(self._archive_old_cards)  # type: ignore[attr-defined]
+        # And a moment later (the timer is made from the screen's loop, not this worker): run
+        # at once, the archiving and its garbage collection (20-60 ms) came before the frame
+        # that draws the new picture.
+        self.call_later(self.set_timer, HOUSEKEEPING_DELAY, self._archive_old_cards)  # type: ignore[attr-defined]
 
     async def _picture_widget(self, image: GeneratedImage) -> Widget:
         """Decode, scale and encode (half-cell, Sixel, Kitty) in a thread; only mounting happens here."""

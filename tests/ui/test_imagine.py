@@ -186,6 +186,7 @@ async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path
     from g2d_tui.widgets.turns import Note
 
     monkeypatch.setattr(imagine, "LIVE_PICTURES", 2)
+    monkeypatch.setattr(imagine, "HOUSEKEEPING_DELAY", 0.3)
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -197,6 +198,10 @@ async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path
                 card = app.screen.query(ImageCard).first()
                 first = [weakref.ref(widget) for widget in [card, *card.walk_children()]]
                 del card
+            if n == 2:  # the new picture is drawn first; the archiving comes a moment later
+                requests = [card.request for card in app.screen.query(ImageCard)]  # no card kept in a local
+                assert requests == ["picture 0", "picture 1", "picture 2"]
+            await pilot.pause(0.5)
         # Archived with the third picture and freed right away, not whenever the collector
         # next gets to the old generation: the test does not collect.
         assert [ref() for ref in first] == [None] * len(first)

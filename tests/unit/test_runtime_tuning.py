@@ -129,3 +129,29 @@ async def test_collections_paused_for_startup_resume_once_the_app_is_mounted():
             assert gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_later_freeze_collects_first_so_no_garbage_is_frozen_for_good(monkeypatch):
+    import weakref
+
+    class Node:
+        pass
+
+    def dead_cycle() -> weakref.ref:
+        node = Node()
+        node.me = node  # garbage only the cyclic collector can free
+        return weakref.ref(node)
+
+    monkeypatch.setattr(gc_policy, "_blocks_at_freeze", 0)
+    try:
+        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 1)  # a freeze happened before
+        garbage = dead_cycle()
+        assert gc_policy.freeze_long_lived()
+        assert garbage() is None
+
+        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 0)  # the first, at start-up: no pass
+        frozen = dead_cycle()
+        assert gc_policy.freeze_long_lived()
+        assert frozen() is not None
+    finally:
+        gc.unfreeze()  # leave the collector as other tests expect it
