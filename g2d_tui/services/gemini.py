@@ -440,11 +440,40 @@ def _paced_transport(tls: Any) -> dict[str, Any]:
     return {"transport": PacedTransport(verify=tls)}
 
 
+SDK_MODELS_USED = (
+    # requests
+    "Part", "Content", "UserContent", "GenerateContentConfig", "AutomaticFunctionCallingConfig",
+    "_GenerateContentParameters", "_ListModelsParameters", "Schema",
+    # responses
+    "HttpResponse", "GenerateContentResponse", "Candidate", "GenerateContentResponseUsageMetadata",
+    "ListModelsResponse", "Model", "TunedModelInfo",
+)
+"""The SDK's pydantic models a chat, an /imagine prompt and a key check go through."""
+
+
+def _build_sdk_models() -> None:
+    """Build the validators of :data:`SDK_MODELS_USED` now, in the client's thread.
+
+    The SDK defers them to first use, which was the first request, on the event loop:
+    ~80 ms of schema building that froze the screen as the first reply or /imagine began.
+    """
+    from google.genai import types
+
+    for name in SDK_MODELS_USED:
+        model = getattr(types, name, None)
+        if model is not None and not getattr(model, "__pydantic_complete__", True):
+            try:
+                model.model_rebuild()
+            except Exception:  # noqa: BLE001 - then it is built on first use, as before
+                log.debug("building the SDK model %s failed", name, exc_info=True)
+
+
 def _build_client(config: GeminiConfig) -> Any:
     from google import genai
     from google.genai import types
 
     tls = _ssl_context()
+    _build_sdk_models()
     return genai.Client(
         api_key=config.api_key.strip(),
         http_options=types.HttpOptions(
