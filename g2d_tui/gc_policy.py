@@ -30,6 +30,7 @@ from contextlib import contextmanager
 YOUNG_GENERATION_THRESHOLD = 20_000
 _NEW_MODULES_WORTH_A_FREEZE = 25
 _modules_at_last_freeze = 0
+_freeze_due = False
 
 
 def pause_for_startup() -> None:
@@ -39,24 +40,34 @@ def pause_for_startup() -> None:
 def freeze_long_lived() -> bool:
     """Freeze what is alive now if many modules were imported since the last freeze.
 
-    Garbage not yet collected would be frozen too, and never freed: so a freeze after the
-    first collects first (one pass over what is not frozen, ~30 ms, two or three times a
-    session). The first freeze, at start-up, skips it: nothing has been collected yet, so
-    that pass would walk every object the imports made, and they are nearly all alive.
-    Without it, the freeze after the Gemini SDK's import, when it came during the first
-    /imagine, kept that card and its pixels (~1.3 MB) alive until exit.
+    Only the first freeze, at start-up, happens at once: nothing has been collected yet,
+    and nearly all the imports made is alive. A later one waits for the next full pass
+    (``collect_while_quiet``), right after which nothing dead is left to freeze: frozen,
+    garbage is never freed. Frozen at once, the freeze after the Gemini SDK's import, when
+    it came during the first /imagine, kept that card and its pixels alive until exit;
+    collecting first cost a full pass (~90 ms) in the middle of it.
+
+    Returns:
+        True if it froze now.
     """
-    global _modules_at_last_freeze, _blocks_at_freeze
+    global _freeze_due
     gc.enable()
     loaded = len(sys.modules)
     if loaded - _modules_at_last_freeze < _NEW_MODULES_WORTH_A_FREEZE:
         return False
     if _modules_at_last_freeze:
-        gc.collect()
-    _modules_at_last_freeze = loaded
+        _freeze_due = True
+        return False
+    _freeze()
+    return True
+
+
+def _freeze() -> None:
+    global _modules_at_last_freeze, _blocks_at_freeze, _freeze_due
+    _modules_at_last_freeze = len(sys.modules)
+    _freeze_due = False
     gc.freeze()
     _blocks_at_freeze = sys.getallocatedblocks()
-    return True
 
 
 def tune_thresholds() -> None:
@@ -85,13 +96,17 @@ def collect_while_quiet(*, full: bool = False) -> None:
     ``OLD_GROWTH_FOR_A_FULL_PASS``, measured in allocated memory blocks:
     ``gc.get_objects()`` would give its size, but it can hand out a tuple that another
     thread is still building (CPython then raises SystemError in that thread).
-    ``full`` asks for the full pass regardless, e.g. when many widgets were just removed.
+    ``full`` asks for the full pass regardless, e.g. when many widgets were just removed;
+    so does a freeze that ``freeze_long_lived`` put off, which follows it.
     """
     global _blocks_after_full_pass
     gc.collect(1)
     unfrozen = max(_blocks_after_full_pass - _blocks_at_freeze, 1)
-    if full or sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS:
+    grown = sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS
+    if full or grown or _freeze_due:
         gc.collect(2)
+        if _freeze_due:
+            _freeze()
         _blocks_after_full_pass = sys.getallocatedblocks()
 
 

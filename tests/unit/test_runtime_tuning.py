@@ -131,7 +131,7 @@ async def test_collections_paused_for_startup_resume_once_the_app_is_mounted():
         gc.enable()
 
 
-def test_a_later_freeze_collects_first_so_no_garbage_is_frozen_for_good(monkeypatch):
+def test_a_later_freeze_waits_for_a_full_pass_so_no_garbage_is_frozen_for_good(monkeypatch):
     import weakref
 
     class Node:
@@ -143,13 +143,19 @@ def test_a_later_freeze_collects_first_so_no_garbage_is_frozen_for_good(monkeypa
         return weakref.ref(node)
 
     monkeypatch.setattr(gc_policy, "_blocks_at_freeze", 0)
+    monkeypatch.setattr(gc_policy, "_blocks_after_full_pass", sys.getallocatedblocks())  # not grown
+    monkeypatch.setattr(gc_policy, "_freeze_due", False)
+    frozen_before = gc.get_freeze_count()
     try:
         monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 1)  # a freeze happened before
         garbage = dead_cycle()
-        assert gc_policy.freeze_long_lived()
-        assert garbage() is None
+        assert not gc_policy.freeze_long_lived()  # put off
+        assert gc.get_freeze_count() == frozen_before and garbage() is not None
+        assert _gen2_passes(gc_policy.collect_while_quiet) == 1  # the full pass, then the freeze
+        assert garbage() is None and gc.get_freeze_count() > frozen_before
+        assert not gc_policy._freeze_due
 
-        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 0)  # the first, at start-up: no pass
+        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 0)  # the first, at start-up: at once
         frozen = dead_cycle()
         assert gc_policy.freeze_long_lived()
         assert frozen() is not None
