@@ -138,6 +138,34 @@ async def test_base_url_trailing_slash_and_client_reuse(fake_hf, make):
     assert len(fake_hf.requests) == 3
 
 
+async def test_the_tls_context_is_built_off_the_event_loop_and_one_client_serves_parallel_requests(
+    fake_hf, make, monkeypatch
+):
+    """Loading the CA bundle took ~50 ms of the event loop as the first image began."""
+    import threading
+
+    from g2d_tui.services.images import hf
+
+    import httpx
+
+    threads: list[str] = []
+    real = hf._ssl_context
+    monkeypatch.setattr(hf, "_ssl_context", lambda: (threads.append(threading.current_thread().name), real())[1])
+    clients: list[httpx.AsyncClient] = []
+
+    class CountedClient(httpx.AsyncClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            clients.append(self)
+
+    monkeypatch.setattr(httpx, "AsyncClient", CountedClient)
+    backend = make()
+    await asyncio.gather(*(backend.generate(ImageRequest(prompt=f"p{n}", width=64, height=64)) for n in range(3)))
+    await backend.generate(ImageRequest(prompt="again", width=64, height=64))
+    assert len(threads) == 3 and threading.main_thread().name not in threads
+    assert clients == [backend._client] and len(fake_hf.requests) == 4
+
+
 @pytest.mark.parametrize("token", ["", "   "])
 async def test_missing_token_fails_before_any_request(fake_hf, make, token):
     with pytest.raises(ImageError) as caught:

@@ -105,16 +105,19 @@ class HuggingFaceBackend:
     def url(self) -> str:
         return f"{self.config.base_url.rstrip('/')}/models/{self.config.model.strip()}"
 
-    def _http(self) -> httpx.AsyncClient:
+    async def _http(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
             import httpx
 
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
-                verify=_ssl_context(),
-                # Never follow redirects: the token must only ever reach base_url.
-                follow_redirects=False,
-            )
+            # Loading the CA bundle (~50 ms) in a thread: it froze the screen as the first image began.
+            tls = await asyncio.to_thread(_ssl_context)
+            if self._client is None or self._client.is_closed:  # not built by another request meanwhile
+                self._client = httpx.AsyncClient(
+                    timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
+                    verify=tls,
+                    # Never follow redirects: the token must only ever reach base_url.
+                    follow_redirects=False,
+                )
         return self._client
 
     async def aclose(self) -> None:
@@ -224,7 +227,7 @@ class HuggingFaceBackend:
         headers = {"Authorization": f"Bearer {token}", "Accept": "image/png"}
         url = self.url
         try:
-            client = self._http()
+            client = await self._http()
             async with client.stream(
                 "POST", url, headers=headers, json={"inputs": request.prompt, "parameters": parameters}
             ) as response:
