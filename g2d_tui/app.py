@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
 
 from g2d_tui import i18n, textual_fixes
+from g2d_tui import gc_policy
 from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 
 
 textual_fixes.apply()
+
+IDLE_BEFORE_HOUSEKEEPING = 2.0
+"""Seconds without input or running work before put-off housekeeping runs (``gc_policy.refreeze_when_idle``)."""
 
 
 class G2DApp(App[None]):
@@ -65,6 +71,7 @@ class G2DApp(App[None]):
         self._image_backend: ImageBackend | None = None
         self.chat_models: list[str] = []
         """Model ids from the API, filled by the chat screen's model-list worker."""
+        self.last_input = time.monotonic()
 
     # -- services -----------------------------------------------------------------------
 
@@ -128,6 +135,20 @@ class G2DApp(App[None]):
         self.set_keymap(self.settings.keymap)
         freeze_long_lived()  # Textual, Rich and our modules: alive until exit
         tune_thresholds()
+        self.set_interval(IDLE_BEFORE_HOUSEKEEPING / 2, self._housekeep_when_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _housekeep_when_idle(self) -> None:
+        """A full garbage-collector pass (100-250 ms) waits until nobody could see it."""
+        if not gc_policy.refreeze_due() or time.monotonic() - self.last_input < IDLE_BEFORE_HOUSEKEEPING:
+            return
+        if any(worker.is_running for worker in self.workers):  # a reply, an image, a save...
+            return
+        gc_policy.refreeze_when_idle()
 
     async def on_unmount(self) -> None:
         await self._close_services()

@@ -281,3 +281,46 @@ async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake
         assert "Burst paragraph 149." in frozen.source
         assert not any("Burst paragraph 0." in text for text in appended)  # never built as live widgets
         assert len(reply.markdown.children) <= 4
+
+
+async def test_the_put_off_refreeze_waits_for_no_input_and_no_running_work(fake_gemini, monkeypatch):
+    """Its full garbage-collector pass (100-250 ms) must not fall on typing or a streaming reply."""
+    import time
+
+    from g2d_tui import app as app_module
+    from g2d_tui import gc_policy
+
+    monkeypatch.setattr(app_module, "IDLE_BEFORE_HOUSEKEEPING", 0.4)
+    refrozen: list[float] = []
+    due = [True]
+    monkeypatch.setattr(gc_policy, "refreeze_when_idle", lambda: (refrozen.append(time.monotonic()), due.clear()))
+    monkeypatch.setattr(gc_policy, "refreeze_due", lambda: bool(due))
+    fake_gemini.enqueue(Reply(chunks=["slow "] * 8, delay=0.15))
+    app = make_app(keyed_settings(fake_gemini.base_url))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "hello")  # a reply streams for ~1.2 s, long after the last input
+        for _ in range(100):
+            if app.screen.busy:
+                break
+            await pilot.pause(0.01)
+        assert app.screen.busy
+        while app.screen.busy:
+            assert refrozen == []
+            await pilot.pause(0.05)
+        stream_ended = time.monotonic()
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert len(refrozen) == 1 and refrozen[0] >= stream_ended - 0.05  # idle: no input, no work
+
+        refrozen.clear()
+        due.append(True)
+        for _ in range(8):  # typing, for ~1 s
+            before_key = time.monotonic()
+            await pilot.press("x")
+            await pilot.pause(0.1)
+            assert refrozen == []
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if refrozen:
+                break
+        assert refrozen and refrozen[0] >= before_key + 0.4

@@ -49,6 +49,7 @@ def _gen2_passes(action) -> int:
 
 
 def test_quiet_collection_runs_a_full_pass_only_when_the_heap_grew(monkeypatch):
+    monkeypatch.setattr(gc_policy, "_refreeze_due", False)
     monkeypatch.setattr(gc_policy, "_blocks_at_freeze", 0)
     monkeypatch.setattr(gc_policy, "_blocks_after_full_pass", 0)
     assert _gen2_passes(gc_policy.collect_while_quiet) == 1  # from nothing: grown
@@ -131,33 +132,44 @@ async def test_collections_paused_for_startup_resume_once_the_app_is_mounted():
         gc.enable()
 
 
-def test_a_later_freeze_waits_for_a_full_pass_so_no_garbage_is_frozen_for_good(monkeypatch):
+def test_a_later_freeze_waits_for_an_idle_refreeze_that_frees_what_died_meanwhile(monkeypatch):
     import weakref
 
     class Node:
         pass
 
-    def dead_cycle() -> weakref.ref:
+    def cycle() -> tuple[Node, weakref.ref]:
         node = Node()
-        node.me = node  # garbage only the cyclic collector can free
-        return weakref.ref(node)
+        node.me = node  # only the cyclic collector can free it
+        return node, weakref.ref(node)
 
     monkeypatch.setattr(gc_policy, "_blocks_at_freeze", 0)
-    monkeypatch.setattr(gc_policy, "_blocks_after_full_pass", sys.getallocatedblocks())  # not grown
-    monkeypatch.setattr(gc_policy, "_freeze_due", False)
-    frozen_before = gc.get_freeze_count()
+    monkeypatch.setattr(gc_policy, "_blocks_after_full_pass", sys.getallocatedblocks())
+    monkeypatch.setattr(gc_policy, "_refreeze_due", False)
+    monkeypatch.setattr(gc_policy, "_refrozen", False)
     try:
-        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 1)  # a freeze happened before
-        garbage = dead_cycle()
+        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 1)  # start-up froze already
+        frozen_before = gc.get_freeze_count()
         assert not gc_policy.freeze_long_lived()  # put off
-        assert gc.get_freeze_count() == frozen_before and garbage() is not None
-        assert _gen2_passes(gc_policy.collect_while_quiet) == 1  # the full pass, then the freeze
-        assert garbage() is None and gc.get_freeze_count() > frozen_before
-        assert not gc_policy._freeze_due
+        assert gc_policy.refreeze_due() and gc.get_freeze_count() == frozen_before
+
+        widget, widget_ref = cycle()  # alive at the refreeze, removed later
+        garbage_ref = cycle()[1]  # dead already
+        assert gc_policy.refreeze_when_idle()
+        assert garbage_ref() is None and widget_ref() is not None and not gc_policy.refreeze_due()
+        assert gc.get_freeze_count() > frozen_before
+
+        del widget  # frozen: no pass frees it...
+        gc.collect()
+        assert widget_ref() is not None
+        gc_policy.collect_while_quiet(full=True)  # ...so a full quiet pass asks for another refreeze
+        assert gc_policy.refreeze_due()
+        assert gc_policy.refreeze_when_idle()
+        assert widget_ref() is None
 
         monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 0)  # the first, at start-up: at once
-        frozen = dead_cycle()
+        kept = cycle()[1]
         assert gc_policy.freeze_long_lived()
-        assert frozen() is not None
+        assert kept() is not None
     finally:
         gc.unfreeze()  # leave the collector as other tests expect it
