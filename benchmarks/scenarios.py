@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -182,15 +183,17 @@ async def imagine(images: int, renderer: str, workdir: Path, keep_cards: bool = 
             monitor.start()
             for index in range(images):
                 returned.clear()
-                before = len(app.screen.query(ImageCard))
+                # Weakly: older cards are archived (removed) a moment after each image, so the
+                # count of cards says nothing, and a strong reference would keep them alive.
+                before = weakref.WeakSet(app.screen.query(ImageCard))
                 card_box: list[ImageCard] = []
 
                 def image_shown() -> bool:
                     if not card_box:
-                        cards = app.screen.query(ImageCard)
-                        if len(cards) <= before:
+                        new = [card for card in app.screen.query(ImageCard) if card not in before]
+                        if not new:
                             return False
-                        card_box.append(cards.last())
+                        card_box.append(new[-1])
                     card = card_box[0]
                     if card.state != "shown":
                         return False

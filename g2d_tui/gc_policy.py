@@ -10,9 +10,9 @@ the default settings a streaming reply met full passes of 100-400 ms about once 
   ``freeze_long_lived()`` turns collections back on.
 * ``freeze_long_lived()`` after big imports: ``gc.freeze()`` moves everything alive into
   a permanent generation that collections skip. Anything frozen that later becomes
-  cyclic garbage is never freed, so we freeze at once only at start-up; a later freeze
-  (the Gemini SDK's import) waits for the app to be idle, when ``refreeze_when_idle()``
-  unfreezes, collects everything and freezes again.
+  cyclic garbage is never freed, so we freeze only when many modules were loaded since
+  the last time, never per reply or per image; and after a freeze past start-up, once
+  the app is idle, ``refreeze_when_idle()`` unfreezes, collects and freezes again.
 * A larger young generation: Textual's Markdown builds and drops block widgets (cyclic
   garbage) on every update; collected young, they never reach the old generation whose
   growth is what triggers full passes. 20,000 instead of 700 allocations costs a few ms
@@ -32,8 +32,8 @@ YOUNG_GENERATION_THRESHOLD = 20_000
 _NEW_MODULES_WORTH_A_FREEZE = 25
 _modules_at_last_freeze = 0
 _refreeze_due = False
-_refrozen = False
-"""True once a freeze came after start-up: conversation widgets may be frozen since."""
+_frozen_after_startup = False
+"""Conversation widgets may be frozen: a removed one is then freed only by a refreeze."""
 
 
 def pause_for_startup() -> None:
@@ -43,25 +43,24 @@ def pause_for_startup() -> None:
 def freeze_long_lived() -> bool:
     """Freeze what is alive now if many modules were imported since the last freeze.
 
-    Only the first freeze, at start-up, happens at once: nothing was collected before it,
-    and nearly all the imports made lives until exit. A frozen object is never collected,
-    so a later freeze (after the Gemini SDK's import) would keep, for good, the garbage of
-    the moment and every widget then on screen that is removed afterwards: taken when the
-    model list arrived during the first /imagine, it kept that card and its pixels alive
-    until exit. It is left to ``refreeze_when_idle``, after a full pass.
+    A frozen object is never collected, so a freeze after start-up (the Gemini SDK's
+    import) also keeps the garbage of the moment, and every widget then on screen that is
+    removed afterwards: taken when the model list arrived during the first /imagine, it
+    kept that card and its pixels alive. It still freezes at once (left in the young
+    generations, the SDK's objects made the next collection a 90 ms pause), and asks for
+    ``refreeze_when_idle``, which lets go of whatever should not have been frozen.
 
     Returns:
-        True if it froze now.
+        True if it froze.
     """
-    global _refreeze_due
+    global _refreeze_due, _frozen_after_startup
     gc.enable()
     loaded = len(sys.modules)
     if loaded - _modules_at_last_freeze < _NEW_MODULES_WORTH_A_FREEZE:
         return False
     if _modules_at_last_freeze:
-        _refreeze_due = True
-        return False
-    _freeze()
+        _frozen_after_startup = _refreeze_due = True
+    _freeze(keep_due=True)
     return True
 
 
@@ -71,12 +70,11 @@ def refreeze_due() -> bool:
 
 def refreeze_when_idle() -> bool:
     """Unfreeze, collect everything, freeze again: a pass of 100-250 ms, for when nothing
-    moves on screen. Due after a put-off freeze, and after widgets that may have been
-    frozen were removed (``collect_while_quiet(full=True)``)."""
-    global _blocks_after_full_pass, _refrozen
+    moves on screen. Due after a freeze that came after start-up, and after widgets that
+    may have been frozen were removed (``collect_while_quiet(full=True)``)."""
+    global _blocks_after_full_pass
     if not _refreeze_due:
         return False
-    _refrozen = True
     gc.unfreeze()
     gc.collect()
     _freeze()
@@ -84,10 +82,10 @@ def refreeze_when_idle() -> bool:
     return True
 
 
-def _freeze() -> None:
+def _freeze(*, keep_due: bool = False) -> None:
     global _modules_at_last_freeze, _blocks_at_freeze, _refreeze_due
     _modules_at_last_freeze = len(sys.modules)
-    _refreeze_due = False
+    _refreeze_due = _refreeze_due and keep_due
     gc.freeze()
     _blocks_at_freeze = sys.getallocatedblocks()
 
@@ -119,17 +117,15 @@ def collect_while_quiet(*, full: bool = False) -> None:
     ``gc.get_objects()`` would give its size, but it can hand out a tuple that another
     thread is still building (CPython then raises SystemError in that thread).
     ``full`` asks for the full pass regardless, e.g. when many widgets were just removed;
-    as those may have been frozen, it also makes a ``refreeze_when_idle`` due.
+    if those may have been frozen, it also makes a ``refreeze_when_idle`` due.
     """
     global _blocks_after_full_pass, _refreeze_due
     gc.collect(1)
     unfrozen = max(_blocks_after_full_pass - _blocks_at_freeze, 1)
-    grown = sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS
-    # With a freeze due, what grew is mostly what it will freeze: a pass now would walk it all.
-    if full or (grown and not _refreeze_due):
+    if full or sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS:
         gc.collect(2)
         _blocks_after_full_pass = sys.getallocatedblocks()
-    if full and _refrozen:
+    if full and _frozen_after_startup:
         _refreeze_due = True  # what was removed may be frozen: only an unfreeze lets it go
 
 

@@ -204,8 +204,8 @@ class ChatScreen(ImagineMixin, Screen[None]):
 
     def _collect_after_reply(self) -> None:
         self._collect_timer = None
-        gc_policy.freeze_long_lived()  # the first reply may have imported the Gemini SDK: a refreeze is due
-        gc_policy.collect_while_quiet()  # then, no full pass over the SDK's objects here
+        gc_policy.collect_while_quiet()
+        gc_policy.freeze_long_lived()  # the first reply may have imported the Gemini SDK
 
     async def _reply_failed(self, error: ServiceError, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
         if reply.text:

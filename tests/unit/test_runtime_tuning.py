@@ -132,7 +132,7 @@ async def test_collections_paused_for_startup_resume_once_the_app_is_mounted():
         gc.enable()
 
 
-def test_a_later_freeze_waits_for_an_idle_refreeze_that_frees_what_died_meanwhile(monkeypatch):
+def test_a_later_freeze_is_undone_and_redone_when_idle_so_nothing_dead_stays_frozen(monkeypatch):
     import weakref
 
     class Node:
@@ -146,30 +146,28 @@ def test_a_later_freeze_waits_for_an_idle_refreeze_that_frees_what_died_meanwhil
     monkeypatch.setattr(gc_policy, "_blocks_at_freeze", 0)
     monkeypatch.setattr(gc_policy, "_blocks_after_full_pass", sys.getallocatedblocks())
     monkeypatch.setattr(gc_policy, "_refreeze_due", False)
-    monkeypatch.setattr(gc_policy, "_refrozen", False)
+    monkeypatch.setattr(gc_policy, "_frozen_after_startup", False)
     try:
-        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 1)  # start-up froze already
-        frozen_before = gc.get_freeze_count()
-        assert not gc_policy.freeze_long_lived()  # put off
-        assert gc_policy.refreeze_due() and gc.get_freeze_count() == frozen_before
+        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 0)  # the first, at start-up
+        assert gc_policy.freeze_long_lived() and not gc_policy.refreeze_due()
+        gc_policy.collect_while_quiet(full=True)
+        assert not gc_policy.refreeze_due()  # nothing of the conversation can be frozen yet
 
-        widget, widget_ref = cycle()  # alive at the refreeze, removed later
-        garbage_ref = cycle()[1]  # dead already
+        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 1)  # a later one (the SDK)
+        garbage = cycle()[1]  # dead, not collected yet
+        widget, widget_ref = cycle()  # alive now, removed later
+        assert gc_policy.freeze_long_lived()  # at once...
+        assert gc_policy.refreeze_due()  # ...with a refreeze to come
+        gc.collect()
+        assert garbage() is not None  # frozen with the rest
         assert gc_policy.refreeze_when_idle()
-        assert garbage_ref() is None and widget_ref() is not None and not gc_policy.refreeze_due()
-        assert gc.get_freeze_count() > frozen_before
+        assert garbage() is None and widget_ref() is not None and not gc_policy.refreeze_due()
 
-        del widget  # frozen: no pass frees it...
+        del widget  # frozen again by the refreeze: no pass frees it...
         gc.collect()
         assert widget_ref() is not None
         gc_policy.collect_while_quiet(full=True)  # ...so a full quiet pass asks for another refreeze
-        assert gc_policy.refreeze_due()
-        assert gc_policy.refreeze_when_idle()
+        assert gc_policy.refreeze_due() and gc_policy.refreeze_when_idle()
         assert widget_ref() is None
-
-        monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 0)  # the first, at start-up: at once
-        kept = cycle()[1]
-        assert gc_policy.freeze_long_lived()
-        assert kept() is not None
     finally:
         gc.unfreeze()  # leave the collector as other tests expect it
