@@ -118,13 +118,15 @@ def _write_to_terminal(data: str) -> None:
 
 
 def _build_classes() -> dict[str, type]:
+    from textual.dom import NoScreen
     from textual.geometry import Region
     from textual.strip import Strip
     from textual.worker import get_current_worker
-    from textual_image._terminal import get_cell_size
     from textual_image.renderable.tgp import Image as TGPRenderable
     from textual_image.widget import SixelImage, TGPImage
-    from textual_image.widget.sixel import _CachedSixels, _ImageSixelImpl, _NoopRenderable
+    from textual_image.widget.sixel import _ImageSixelImpl, _NoopRenderable
+
+    _ImageSixelImpl._get_sixel_segments  # noqa: B018 - the hook we draw with: AttributeError if gone
 
     class _SixelCanvas(_ImageSixelImpl):
         """textual-image's Sixel child widget, fed data encoded in threads.
@@ -145,20 +147,27 @@ def _build_classes() -> dict[str, type]:
             self._encoding = False
 
         def render_lines(self, crop):
-            if self.encoded is not None and self.image is not None:
+            if self.encoded is None or self.image is None:
+                lines = super().render_lines(crop)
+            else:
                 key = (crop, self.content_size)
                 data = self.encoded.data if self._is_whole(crop) else self._parts.get(key)
                 if data is None:
                     self._want(key)
                     return [Strip.blank(crop.width)] * crop.height
-                # textual-image's cache, filled so its render only looks the data up
-                self._cached_sixels = _CachedSixels(
-                    self.image, crop, self.content_size, get_cell_size(), self._sixel_options,
-                    self._get_background_rgba(), data,
-                )
-            lines = super().render_lines(crop)
+                lines = self._sixel_lines(crop, data)
             self.drawn = self.drawn or bool(lines)
             return lines
+
+        def _sixel_lines(self, crop, data: str) -> list:
+            """textual-image's render of ready Sixel data, without its cache check: that
+            compares the picture's pixels byte for byte (two copies of ~0.8 MB) per render."""
+            try:
+                if not self.screen.is_active:
+                    return []
+            except NoScreen:
+                return []
+            return [Strip([])] * (crop.height - 1) + [Strip(self._get_sixel_segments(data), cell_length=crop.width)]
 
         def _is_whole(self, crop) -> bool:
             return self.content_size == self.encoded.cells and crop == Region(0, 0, *self.encoded.cells)
