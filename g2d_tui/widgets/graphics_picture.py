@@ -64,16 +64,16 @@ def covers(image: Any, pixel_size: tuple[int, int]) -> bool:
 def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> EncodedPicture:
     """Fit ``image`` (RGB) within ``columns`` × ``rows`` cells, scale and encode it as
     textual-image would. CPU only: for a thread."""
-    from textual_image._pixeldata import PixelData
-
     cells, pixel_size = _fitted(image.size, columns, rows)
-    scaled = PixelData(image).scaled(*pixel_size)
+    scaled = image.resize(pixel_size)  # as textual-image scales, without its two copies
     if renderer == "sixel":
         from g2d_tui.services.sixel import image_to_sixels
 
-        data = image_to_sixels(scaled.pil_image)
+        data = image_to_sixels(scaled)
     else:
-        data = scaled.to_base64()
+        from textual_image._pixeldata import PixelData
+
+        data = PixelData(scaled).to_base64()
     return EncodedPicture(cells, pixel_size, data)
 
 
