@@ -130,6 +130,31 @@ def _paint_after_slow_layouts() -> None:
     Screen._invoke_and_clear_callbacks = _invoke_callbacks_after_paint
 
 
+def preload_default_css(app, widget_classes) -> None:
+    """Add the ``DEFAULT_CSS`` of widgets mounted later to ``app``'s stylesheet, and parse it now.
+
+    Textual adds a widget class's CSS when the first one is mounted, and then parses its
+    whole stylesheet again (2-12 ms each): as the first /imagine card appeared, as each
+    kind of Markdown block first showed up in a streaming reply. Added here, the sources
+    are already there then, so nothing is parsed again. Done the way Textual's own
+    ``Widget._post_register`` does it, for the same classes it would meet.
+    """
+    from types import SimpleNamespace
+
+    from textual.dom import DOMNode
+
+    stylesheet = app.stylesheet
+    get_default_css = getattr(DOMNode, "_get_default_css", None)
+    css_bases = getattr(DOMNode, "_css_bases", None)
+    if get_default_css is None or css_bases is None or not hasattr(stylesheet, "add_source"):
+        return  # not the shape this was written for
+    for widget_class in widget_classes:
+        # _get_default_css only asks the instance for its class's bases.
+        for read_from, css, tie_breaker, scope in get_default_css(SimpleNamespace(_node_bases=css_bases(widget_class))):
+            stylesheet.add_source(css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker, scope=scope)
+    stylesheet.rules_map  # noqa: B018 - parses the sources now, at a quiet moment
+
+
 def forget_removed_children(container) -> None:
     """Make Textual let go of the widgets just removed from ``container``.
 

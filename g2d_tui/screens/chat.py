@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Select, Static
 
-from g2d_tui import gc_policy, slash
+from g2d_tui import gc_policy, slash, textual_fixes
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
 from g2d_tui.paths import display_path
@@ -90,10 +90,14 @@ class ChatScreen(ImagineMixin, Screen[None]):
         if self.app.effective.gemini_api_key:
             self.call_after_refresh(self.load_models)
         self.call_after_refresh(self._warm_up)
+        self.call_after_refresh(self._preload_widget_css)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
         warm_up_markdown_rendering()
+
+    def _preload_widget_css(self) -> None:
+        textual_fixes.preload_default_css(self.app, _widgets_mounted_later())
 
     async def _mount_model_pickers(self) -> None:
         settings = self.app.settings
@@ -337,3 +341,31 @@ class ChatScreen(ImagineMixin, Screen[None]):
 
     def retranslate(self) -> None:
         self._animate_activity()
+
+
+def _widgets_mounted_later() -> list[type]:
+    """What appears only once the user does something: replies and their Markdown blocks,
+    image cards and their buttons, notes, notifications."""
+    from textual.widget import Widget
+    from textual.widgets import Button, Label, _markdown
+
+    from g2d_tui.widgets import reply_markdown
+    from g2d_tui.widgets.picture import HalfcellPicture
+    from g2d_tui.widgets.turns import FrozenMarkdown
+
+    not_in_replies = {"Markdown", "MarkdownViewer", "MarkdownTableOfContents"}
+    blocks = [
+        value
+        for module in (_markdown, reply_markdown)
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, Widget) and value.__module__ == module.__name__
+        and value.__name__ not in not_in_replies
+    ]
+    widgets = [ImageCard, Button, Label, GeminiReply, UserPrompt, Note, FrozenMarkdown, HalfcellPicture, reply_markdown.ReplyMarkdown, *blocks]
+    try:
+        from textual.widgets._toast import Toast
+
+        widgets.append(Toast)
+    except ImportError:
+        pass
+    return widgets

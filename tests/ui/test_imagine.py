@@ -218,3 +218,30 @@ async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path
         # The note stands for the whole turn: the user's line went with the card.
         assert [prompt.text for prompt in app.screen.query(UserPrompt)] == ["/imagine picture 2", "/imagine picture 3"]
     assert len(list(tmp_path.glob("*.png"))) == 4
+
+
+async def test_replies_and_cards_need_no_new_parse_of_the_stylesheet(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    """Textual parses its whole stylesheet again when a widget class is first mounted: the
+    classes replies and /imagine bring are added up front, after the first frame."""
+    from textual.css.stylesheet import Stylesheet
+
+    from tests.fakes.gemini_server import Reply
+
+    parses: list[int] = []
+    real_parse = Stylesheet.parse
+    monkeypatch.setattr(Stylesheet, "parse", lambda self: (parses.append(len(self.source)), real_parse(self))[1])
+
+    markdown = "# Title\n\nSome *text*.\n\n- one\n- two\n\n1. first\n2. second\n\n> quoted\n\n```python\nprint(1)\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n---\n"
+    fake_gemini.enqueue(Reply(chunks=[markdown[i:i + 20] for i in range(0, len(markdown), 20)]))
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        before = len(parses)
+        await send(pilot, "show me markdown")
+        await settle(pilot)
+        await send(pilot, "/imagine a lighthouse")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert app.screen.query_one(ImageCard).state == "shown"
+        assert parses[before:] == []
