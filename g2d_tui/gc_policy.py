@@ -71,7 +71,7 @@ def refreeze_due() -> bool:
 def refreeze_when_idle() -> bool:
     """Unfreeze, collect everything, freeze again: a pass of 100-250 ms, for when nothing
     moves on screen. Due after a freeze that came after start-up, and after widgets that
-    may have been frozen were removed (``collect_while_quiet(full=True)``)."""
+    may have been frozen were removed (``widgets_removed``, ``collect_while_quiet(full=True)``)."""
     global _blocks_after_full_pass
     if not _refreeze_due:
         return False
@@ -80,6 +80,13 @@ def refreeze_when_idle() -> bool:
     _freeze()
     _blocks_after_full_pass = sys.getallocatedblocks()
     return True
+
+
+def widgets_removed() -> None:
+    """Many widgets just left the screen: if they may be frozen, a refreeze is due."""
+    global _refreeze_due
+    if _frozen_after_startup:
+        _refreeze_due = True
 
 
 def _freeze(*, keep_due: bool = False) -> None:
@@ -119,14 +126,14 @@ def collect_while_quiet(*, full: bool = False) -> None:
     ``full`` asks for the full pass regardless, e.g. when many widgets were just removed;
     if those may have been frozen, it also makes a ``refreeze_when_idle`` due.
     """
-    global _blocks_after_full_pass, _refreeze_due
+    global _blocks_after_full_pass
     gc.collect(1)
     unfrozen = max(_blocks_after_full_pass - _blocks_at_freeze, 1)
     if full or sys.getallocatedblocks() - _blocks_after_full_pass > unfrozen * OLD_GROWTH_FOR_A_FULL_PASS:
         gc.collect(2)
         _blocks_after_full_pass = sys.getallocatedblocks()
-    if full and _frozen_after_startup:
-        _refreeze_due = True  # what was removed may be frozen: only an unfreeze lets it go
+    if full:
+        widgets_removed()  # what was removed may be frozen: only an unfreeze lets it go
 
 
 _NEVER = 1 << 30

@@ -294,6 +294,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self.workers.cancel_group(self, "imagine")
         self.app.gemini.reset()
         await self.log_view.remove_children()
+        gc_policy.widgets_removed()  # the conversation's widgets, maybe frozen: freed when idle
         await self.log_view.add(Note(t("chat.new_chat"), key="chat.new_chat"))
         self.prompt_input.focus()
 

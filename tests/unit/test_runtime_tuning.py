@@ -151,6 +151,7 @@ def test_a_later_freeze_is_undone_and_redone_when_idle_so_nothing_dead_stays_fro
         monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 0)  # the first, at start-up
         assert gc_policy.freeze_long_lived() and not gc_policy.refreeze_due()
         gc_policy.collect_while_quiet(full=True)
+        gc_policy.widgets_removed()
         assert not gc_policy.refreeze_due()  # nothing of the conversation can be frozen yet
 
         monkeypatch.setattr(gc_policy, "_modules_at_last_freeze", 1)  # a later one (the SDK)
@@ -169,5 +170,7 @@ def test_a_later_freeze_is_undone_and_redone_when_idle_so_nothing_dead_stays_fro
         gc_policy.collect_while_quiet(full=True)  # ...so a full quiet pass asks for another refreeze
         assert gc_policy.refreeze_due() and gc_policy.refreeze_when_idle()
         assert widget_ref() is None
+        gc_policy.widgets_removed()  # e.g. a new chat: the same
+        assert gc_policy.refreeze_due()
     finally:
         gc.unfreeze()  # leave the collector as other tests expect it
