@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerError, get_current_worker
 
-from g2d_tui import terminal_probe
+from g2d_tui import terminal_probe, textual_fixes
 from g2d_tui.gc_policy import collect_while_quiet
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
@@ -47,6 +47,8 @@ class ImagineMixin:
         from g2d_tui.services.images.base import ImageRequest
 
         app, images = self.app, self.app.settings.images
+        if self._pictures_prepared is None:
+            self._pictures_prepared = self._prepare_pictures(renderer_name())
         try:
             prompt = await app.gemini.write_image_prompt(request, app.settings.gemini.max_prompt_tokens)
             card.set_prompt(prompt)
@@ -87,12 +89,31 @@ class ImagineMixin:
         # that draws the new picture.
         self.call_later(self.set_timer, HOUSEKEEPING_DELAY, self._archive_old_cards)  # type: ignore[attr-defined]
 
+    _pictures_prepared: Worker | None = None
+
+    @work(thread=True, group="prepare-pictures", exit_on_error=False)
+    def _prepare_pictures(self, renderer: str) -> None:
+        """Import and build the Sixel/Kitty picture widgets while Gemini writes the first
+        prompt: done as the first picture arrived, on the event loop, it took ~25 ms of it,
+        and the new widgets' CSS another parse of the stylesheet."""
+        from g2d_tui.widgets.graphics_picture import graphics_picture_class
+
+        widget_class = graphics_picture_class(renderer) if renderer in ("sixel", "tgp") else None
+        if widget_class is not None:
+            self.app.call_from_thread(textual_fixes.preload_default_css, self.app, widget_class.mounted_classes)
+
     async def _picture_widget(self, image: GeneratedImage) -> Widget:
         """Decode, scale and encode (half-cell, Sixel, Kitty) in a thread; only mounting happens here."""
         from g2d_tui.services.image_codec import display_copy
 
         from g2d_tui.widgets.graphics_picture import covers
 
+        preparing = self._pictures_prepared
+        if preparing is not None and not preparing.is_finished:
+            try:  # the picture needs what it prepares; it is usually done long before
+                await preparing.wait()
+            except WorkerError:  # failed (then the picture imports it itself), cancelled, not started
+                pass
         renderer = renderer_name()
         if renderer == "halfcell":
             columns, rows = self._picture_box()

@@ -203,6 +203,9 @@ def _build_classes() -> dict[str, type]:
             return self._encoding
 
     class GraphicsSixelImage(SixelImage, Renderable=_NoopRenderable):
+        mounted_classes: tuple[type, ...] = ()
+        """This widget's class and its child's: their CSS, for ``textual_fixes.preload_default_css``."""
+
         def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:
             super().__init__(image, **kwargs)
             self.encoded = encoded
@@ -231,6 +234,8 @@ def _build_classes() -> dict[str, type]:
             _write_to_terminal(kitty_transmission(image_id, encoded.data))
 
     class GraphicsTGPImage(TGPImage, Renderable=_PreparedTGP):
+        mounted_classes: tuple[type, ...] = ()
+
         def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:
             super().__init__(image, **kwargs)
             self.encoded = encoded
@@ -245,6 +250,8 @@ def _build_classes() -> dict[str, type]:
                 self.drawn = True
             return renderable
 
+    GraphicsSixelImage.mounted_classes = (GraphicsSixelImage, _SixelCanvas)
+    GraphicsTGPImage.mounted_classes = (GraphicsTGPImage,)
     return {"sixel": GraphicsSixelImage, "tgp": GraphicsTGPImage}
 
 

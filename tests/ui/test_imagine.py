@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 
+import pytest
 from PIL import Image
 
 from g2d_tui.widgets.image_card import SPINNER, ImageCard
@@ -220,16 +221,24 @@ async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path
     assert len(list(tmp_path.glob("*.png"))) == 4
 
 
-async def test_replies_and_cards_need_no_new_parse_of_the_stylesheet(fake_gemini, fake_hf, tmp_path, monkeypatch):
+@pytest.mark.parametrize("renderer", ["halfcell", "sixel"])
+async def test_replies_and_cards_need_no_new_parse_of_the_stylesheet(fake_gemini, fake_hf, tmp_path, monkeypatch, renderer):
     """Textual parses its whole stylesheet again when a widget class is first mounted: the
-    classes replies and /imagine bring are added up front, after the first frame."""
+    classes replies and /imagine bring are added up front, after the first frame (the
+    Sixel/Kitty widgets while the first /imagine waits for its prompt)."""
     from textual.css.stylesheet import Stylesheet
 
     from tests.fakes.gemini_server import Reply
 
-    parses: list[int] = []
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", renderer)
+    parses: list[int] = []  # how many pictures were mounted at each parse
     real_parse = Stylesheet.parse
-    monkeypatch.setattr(Stylesheet, "parse", lambda self: (parses.append(len(self.source)), real_parse(self))[1])
+
+    def parse(stylesheet):
+        parses.append(len(app.screen.query(".card-image")) if app.is_running else 0)
+        real_parse(stylesheet)
+
+    monkeypatch.setattr(Stylesheet, "parse", parse)
 
     markdown = "# Title\n\nSome *text*.\n\n- one\n- two\n\n1. first\n2. second\n\n> quoted\n\n```python\nprint(1)\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n---\n"
     fake_gemini.enqueue(Reply(chunks=[markdown[i:i + 20] for i in range(0, len(markdown), 20)]))
@@ -244,4 +253,5 @@ async def test_replies_and_cards_need_no_new_parse_of_the_stylesheet(fake_gemini
         await settle(pilot)
         await pilot.pause(0.2)
         assert app.screen.query_one(ImageCard).state == "shown"
-        assert parses[before:] == []
+        # None at all for half-cell pictures; for Sixel one, before the picture is mounted.
+        assert parses[before:] == ([] if renderer == "halfcell" else [0])
