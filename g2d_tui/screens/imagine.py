@@ -47,7 +47,7 @@ class ImagineMixin:
         from g2d_tui.services.images.base import ImageRequest
 
         app, images = self.app, self.app.settings.images
-        if self._pictures_prepared is None:
+        if self._pictures_prepared is None and renderer_name() in ("sixel", "tgp"):
             self._pictures_prepared = self._prepare_pictures(renderer_name())
         try:
             prompt = await app.gemini.write_image_prompt(request, app.settings.gemini.max_prompt_tokens)
@@ -98,7 +98,7 @@ class ImagineMixin:
         and the new widgets' CSS another parse of the stylesheet."""
         from g2d_tui.widgets.graphics_picture import graphics_picture_class
 
-        widget_class = graphics_picture_class(renderer) if renderer in ("sixel", "tgp") else None
+        widget_class = graphics_picture_class(renderer)
         if widget_class is not None:
             self.app.call_from_thread(textual_fixes.preload_default_css, self.app, widget_class.mounted_classes)
 

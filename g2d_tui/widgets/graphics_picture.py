@@ -2,7 +2,7 @@
 
 textual-image encodes a picture while Textual renders it, on the event loop: Sixel in
 pure Python (~130 ms for 640×480 pixels without numpy), Kitty as a PNG in base64. Sixel
-data comes from :mod:`g2d_tui.services.sixel` (same picture, in about half the time). The
+data comes from :mod:`g2d_tui.services.sixel` (same picture, 2-4 times faster). The
 whole app froze that long whenever a picture arrived. Here the picture gets a fixed
 size in cells, chosen up front to keep its aspect ratio, so :func:`encode_picture` can
 produce exactly what textual-image would, in a thread; the widgets hand that to
