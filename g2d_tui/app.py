@@ -13,8 +13,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
 
-from g2d_tui import i18n, textual_fixes
-from g2d_tui import gc_policy
+from g2d_tui import gc_policy, i18n, textual_fixes
 from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes

@@ -58,9 +58,10 @@ def freeze_long_lived() -> bool:
     loaded = len(sys.modules)
     if loaded - _modules_at_last_freeze < _NEW_MODULES_WORTH_A_FREEZE:
         return False
-    if _modules_at_last_freeze:
+    after_startup = bool(_modules_at_last_freeze)
+    _freeze()
+    if after_startup:
         _frozen_after_startup = _refreeze_due = True
-    _freeze(keep_due=True)
     return True
 
 
@@ -89,10 +90,10 @@ def widgets_removed() -> None:
         _refreeze_due = True
 
 
-def _freeze(*, keep_due: bool = False) -> None:
+def _freeze() -> None:
     global _modules_at_last_freeze, _blocks_at_freeze, _refreeze_due
     _modules_at_last_freeze = len(sys.modules)
-    _refreeze_due = _refreeze_due and keep_due
+    _refreeze_due = False
     gc.freeze()
     _blocks_at_freeze = sys.getallocatedblocks()
 

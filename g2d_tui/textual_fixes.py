@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from functools import lru_cache
+from typing import NamedTuple
 
 
 def apply() -> None:
@@ -26,6 +27,14 @@ a timer) wakes its task in one turn of the loop and runs it in the next: both go
 
 MAX_PAINT_WAIT = 0.050
 """Another slow layout pushes a waiting paint back by ``PAINT_DELAY``, up to this long after it was asked."""
+
+
+class _PendingPaint(NamedTuple):
+    handle: asyncio.TimerHandle
+    first_asked: float
+    """When the first paint it stands for was put off (``MAX_PAINT_WAIT``)."""
+    after_batch: bool
+    """Waiting for a batch update to end, not for a slow layout's next loop turn."""
 
 
 def _paint_after_slow_layouts() -> None:
@@ -84,7 +93,7 @@ def _paint_after_slow_layouts() -> None:
         pending = getattr(screen, "_g2d_paint_pending", None)
         now = time.perf_counter()
         if pending is not None:
-            handle, first_asked, _ = pending
+            handle, first_asked = pending.handle, pending.first_asked
             # A slow layout while a paint waits: the paint may already be due in this very
             # turn of the loop, right behind the layout. Push it back, within a limit.
             if not after_this_layout or now - first_asked > MAX_PAINT_WAIT:
@@ -93,7 +102,7 @@ def _paint_after_slow_layouts() -> None:
         else:
             first_asked = now
         handle = asyncio.get_running_loop().call_later(PAINT_DELAY, _paint_later, screen, after_batch)
-        screen._g2d_paint_pending = (handle, first_asked, after_batch)
+        screen._g2d_paint_pending = _PendingPaint(handle, first_asked, after_batch)
 
     def _paint_later(screen, after_batch: bool) -> None:
         screen._g2d_paint_pending = None
@@ -111,7 +120,7 @@ def _paint_after_slow_layouts() -> None:
 
     async def _invoke_callbacks_after_paint(self) -> None:
         pending = getattr(self, "_g2d_paint_pending", None)
-        if pending is not None and not pending[2]:  # a paint put off by a slow layout, due in ms
+        if pending is not None and not pending.after_batch:  # put off by a slow layout: due in ms
             self._g2d_callbacks_held = True
             return
         await invoke_callbacks(self)

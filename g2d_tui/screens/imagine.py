@@ -47,8 +47,9 @@ class ImagineMixin:
         from g2d_tui.services.images.base import ImageRequest
 
         app, images = self.app, self.app.settings.images
-        if self._pictures_prepared is None and renderer_name() in ("sixel", "tgp"):
-            self._pictures_prepared = self._prepare_pictures(renderer_name())
+        renderer = renderer_name()
+        if self._pictures_prepared is None and renderer in ("sixel", "tgp"):
+            self._pictures_prepared = self._prepare_pictures(renderer)
         try:
             prompt = await app.gemini.write_image_prompt(request, app.settings.gemini.max_prompt_tokens)
             card.set_prompt(prompt)
