@@ -164,6 +164,39 @@ def preload_default_css(app, widget_classes) -> None:
     stylesheet.rules_map  # noqa: B018 - parses the sources now, at a quiet moment
 
 
+class LinesKeptOnNewHeight:
+    """For a widget whose rendered lines depend on its width, not on its height.
+
+    Textual throws away all the lines a widget rendered when its size changes; a reply
+    that grows then re-rendered every visible line of its border and of its frozen
+    Markdown on each frame (a third of a paint while a reply streams). With this mixin
+    a new height only re-renders the rows from the old bottom edge down.
+    """
+
+    _rows_changed: tuple[int, int] | None = None
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        old = self._size
+        if size.width == old.width and old.height and size.height != old.height:
+            # The bottom border and padding move; the rows above them stay as they were.
+            start = max(min(old.height, size.height) - self.styles.gutter.bottom, 0)
+            self._rows_changed = (start, max(old.height, size.height))
+        try:
+            return super()._size_updated(size, virtual_size, container_size, layout)
+        finally:
+            self._rows_changed = None
+
+    def _set_dirty(self, *regions) -> None:
+        if regions or self._rows_changed is None:
+            super()._set_dirty(*regions)
+            return
+        from textual.geometry import Region
+
+        start, end = self._rows_changed
+        offset = self.content_offset  # regions are given relative to the content
+        super()._set_dirty(Region(-offset.x, start - offset.y, self._size.width, end - start))
+
+
 def forget_removed_children(container) -> None:
     """Make Textual let go of the widgets just removed from ``container``.
 

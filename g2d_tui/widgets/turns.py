@@ -6,12 +6,14 @@ import asyncio
 import io
 import threading
 import time
+from collections.abc import Iterator
 
 from rich.segment import Segment
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -19,7 +21,7 @@ from textual.widgets import Static
 
 from g2d_tui.gc_policy import collect_dead_blocks
 from g2d_tui.i18n import t
-from g2d_tui.textual_fixes import forget_removed_children
+from g2d_tui.textual_fixes import LinesKeptOnNewHeight, forget_removed_children
 
 
 class UserPrompt(Static):
@@ -101,11 +103,8 @@ class _StylePalette:
 PALETTE = _StylePalette()
 
 
-def render_markdown_lines(source: str, width: int) -> list[Line]:
-    """``source`` rendered by Rich's Markdown at ``width`` cells, plus a blank separator line.
-
-    Pure computation on a private Console, so it runs in a thread worker.
-    """
+def _markdown_lines(source: str, width: int) -> Iterator[Line]:
+    """``source`` rendered by Rich's Markdown at ``width`` cells, line by line as Rich makes them."""
     from rich.console import Console
     from rich.markdown import Markdown as RichMarkdown
     from rich.segment import Segment
@@ -117,11 +116,62 @@ def render_markdown_lines(source: str, width: int) -> list[Line]:
     options = console.options.update_width(width)
     segments = console.render(RichMarkdown(source), options)
     number = PALETTE.number
-    lines = [
-        tuple((segment.text, number(segment.style)) for segment in line)
-        for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
-    ]
+    top = True
+    for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False):
+        if top and not line:
+            continue  # Rich puts a blank line above a list that opens the source: pieces have their own
+        top = False
+        yield tuple((segment.text, number(segment.style)) for segment in line)
+
+
+def render_markdown_lines(source: str, width: int) -> list[Line]:
+    """``source`` rendered at ``width`` cells, plus a blank separator line (for a thread)."""
+    lines = list(_markdown_lines(source, width))
     lines.append(())
+    return lines
+
+
+RENDER_SLICE = 0.003
+"""Seconds of Markdown rendering between two turns of the event loop (see render_markdown_slices)."""
+
+PIECE_CHARS = 1500
+"""Source Rich parses at once while rendering in slices (its parse cannot be sliced: ~1 ms a KB)."""
+
+
+def markdown_pieces(source: str, size: int = PIECE_CHARS) -> Iterator[str]:
+    """``source`` cut into pieces of about ``size`` characters at top-level block boundaries:
+    a blank line outside fenced code, followed by a line that is not indented (so no list
+    item or nested block is split from what it continues)."""
+    start, offset, in_fence, blank_before = 0, 0, False, False
+    for line in source.splitlines(keepends=True):
+        stripped = line.strip()
+        if blank_before and stripped and not line[0].isspace() and offset - start >= size:
+            yield source[start:offset]
+            start = offset
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        blank_before = not stripped and not in_fence
+        offset += len(line)
+    if start < len(source):
+        yield source[start:]
+
+
+async def render_markdown_slices(source: str, width: int) -> list[Line]:
+    """:func:`render_markdown_lines` on the event loop, ``RENDER_SLICE`` at a time.
+
+    In a thread, Rich held the GIL half of the time while a reply streamed in fast, and
+    the event loop's frames took twice as long (paints of 45 ms for 25 ms of work). Rich
+    makes its lines lazily, so the loop can render them between its other work instead.
+    """
+    lines: list[Line] = []
+    began = time.perf_counter()
+    for piece in markdown_pieces(source):
+        for line in _markdown_lines(piece, width):
+            lines.append(line)
+            if time.perf_counter() - began > RENDER_SLICE:
+                await asyncio.sleep(0)
+                began = time.perf_counter()
+        lines.append(())
     return lines
 
 
@@ -131,7 +181,7 @@ def warm_up_markdown_rendering() -> None:
     render_markdown_lines("# g2d\n\n- item\n\n```python\nprint(1)\n```\n", 40)
 
 
-class FrozenMarkdown(Widget):
+class FrozenMarkdown(LinesKeptOnNewHeight, Widget):
     """The finished blocks of a long reply as one widget of pre-rendered lines.
 
     Textual lays out every Markdown block widget on each update, so a long reply made
@@ -165,9 +215,9 @@ class FrozenMarkdown(Widget):
         return max(width, 20)
 
     async def render_source(self, source: str) -> tuple[int, list[Line]]:
-        """Render ``source`` (whole blocks) in a thread; returns the width used and the lines."""
+        """Render ``source`` (whole blocks) in slices; returns the width used and the lines."""
         width = self.render_width()
-        return width, await asyncio.to_thread(render_markdown_lines, source, width)
+        return width, await render_markdown_slices(source, width)
 
     def append(self, source: str, rendered: tuple[int, list[Line]]) -> None:
         """Add ``source`` and its lines from :meth:`render_source`."""
@@ -177,8 +227,9 @@ class FrozenMarkdown(Widget):
             self.render_all(self._width)  # resized meanwhile: keep one width for all lines
         else:
             self._width = width
+            added = Region(0, len(self._lines), width, len(lines))
             self._lines.extend(lines)
-        self.refresh(layout=True)
+            self.refresh(added, layout=True)  # the lines above stay as they were rendered
 
     def render_all(self, width: int) -> None:
         self._generation += 1
@@ -212,7 +263,7 @@ class FrozenMarkdown(Widget):
         return Strip([Segment(text, styles[number]) for text, number in self._lines[y]]).apply_style(self.rich_style)
 
 
-class GeminiReply(Vertical):
+class GeminiReply(LinesKeptOnNewHeight, Vertical):
     """A reply that streams in as Markdown, with a footer line for its state.
 
     Every Markdown block is a widget and Textual lays all of them out again on each update,

@@ -234,6 +234,22 @@ async def test_frozen_blocks_rewrap_when_the_terminal_narrows(fake_gemini):
         assert "Paragraph 0: word0" in frozen.render_line(0).text
 
 
+async def test_a_growing_reply_keeps_only_lines_that_are_still_right(fake_gemini):
+    """Rows rendered before the reply grew are kept (LinesKeptOnNewHeight): the screen must
+    then be exactly what a full repaint of every widget draws."""
+    chunks = [f"Line {n} of a reply that grows frame by frame.\n\n" for n in range(60)]
+    async with streamed(fake_gemini, chunks, "grow please", delay=0.005) as (pilot, reply):
+        from g2d_tui.widgets.turns import FrozenMarkdown
+
+        assert reply.query_one(FrozenMarkdown).line_count, "part of it should be frozen"
+        assert reply.size.height > pilot.app.size.height  # scrolled while it grew
+        kept = pilot.app.export_screenshot()
+        for widget in pilot.app.screen.walk_children():
+            widget.refresh()
+        await pilot.pause()
+        assert pilot.app.export_screenshot() == kept
+
+
 def test_freeze_point_never_cuts_inside_code():
     from g2d_tui.widgets.turns import freeze_point
 
