@@ -18,7 +18,7 @@ def apply() -> None:
     _paint_after_slow_layouts()
 
 
-SLOW_LAYOUT = 0.010
+SLOW_LAYOUT = 0.003
 """Seconds of layout after which the frame's paint waits for a later turn of the event loop."""
 
 PAINT_DELAY = 0.004
@@ -51,6 +51,8 @@ def _paint_after_slow_layouts() -> None:
     update then held the new picture's paint back by 50-100 ms.
     """
     from textual.screen import Screen
+
+    from g2d_tui.services import pacing
 
     methods = {
         name: Screen.__dict__.get(name)
@@ -106,6 +108,10 @@ def _paint_after_slow_layouts() -> None:
 
     def _paint_later(screen, after_batch: bool) -> None:
         screen._g2d_paint_pending = None
+        for waiter in getattr(screen, "_g2d_paint_waiters", ()):
+            if not waiter.done():
+                waiter.set_result(None)  # resumed after this callback: the paint runs alone
+        screen._g2d_paint_waiters = []
         if not (screen.is_attached and screen.app.is_running):
             return
         if screen.app._batch_count:  # still open, or one began meanwhile
@@ -133,6 +139,22 @@ def _paint_after_slow_layouts() -> None:
             compositor.update_widgets(screen._dirty_widgets)
         paint(screen)
 
+    def paint_to_wait_for():
+        """A future for the paint put off by a slow layout on the active app's screen, if any."""
+        from textual._context import active_app
+
+        try:
+            screen = active_app.get().screen
+        except Exception:  # noqa: BLE001 - no app, or no screen yet: nothing to wait for
+            return None
+        pending = getattr(screen, "_g2d_paint_pending", None)
+        if pending is None or pending.after_batch:  # a batch may be waiting on the caller
+            return None
+        waiter = asyncio.get_running_loop().create_future()
+        screen.__dict__.setdefault("_g2d_paint_waiters", []).append(waiter)
+        return waiter
+
+    pacing.wait_for_frames(paint_to_wait_for)
     Screen._on_timer_update = frame_step(methods["_on_timer_update"])
     Screen._refresh_layout = frame_step(methods["_refresh_layout"])
     Screen._compositor_refresh = _compositor_refresh
@@ -200,13 +222,17 @@ class LinesKeptOnNewHeight:
 def forget_removed_children(container) -> None:
     """Make Textual let go of the widgets just removed from ``container``.
 
-    Until the next frame, the parent's cached list of displayed children, the screen's
-    compositor map and its repaint requests still hold them, so a garbage collection now
-    would find them alive and keep them for a long time (see
+    Until the next frame, the parent's cached list of displayed children and its cached
+    arrangements, the screen's compositor map and its repaint requests still hold them, so
+    a garbage collection now would find them alive and keep them for a long time (see
     ``GeminiReply._drop_live_blocks``). Lays the screen out at once, without them; during a
     batch update, the paint waits for its end (see ``_paint_after_slow_layouts``).
     """
     container.children.displayed  # NodeList recomputes its cached list when asked
+    # Arrangements cached for the old children (keyed by an older NodeList) still place them.
+    clear_arrangements = getattr(container, "_clear_arrangement_cache", None)
+    if clear_arrangements is not None:
+        clear_arrangements()
     screen = container.screen
     refresh_layout = getattr(screen, "_refresh_layout", None)
     repaint_requests = getattr(screen, "_dirty_widgets", None)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from g2d_tui.services.errors import ServiceError, redact
+from g2d_tui.services.pacing import let_the_loop_run
 
 log = logging.getLogger(__name__)
 
@@ -357,7 +358,7 @@ def _is_last(item: Any) -> bool:
     return item is _END or isinstance(item, Exception)
 
 
-PUMP_SLICE = 0.005
+PUMP_SLICE = 0.003
 """Seconds the stream task may parse buffered responses before it lets the UI run."""
 
 
@@ -378,7 +379,7 @@ async def _pump(start: Callable[[], Awaitable[AsyncIterator[Any]]], queue: async
             # of them (a fast reply, a slow moment in the UI) ran in one go: 100-400 ms.
             if not stopping and time.perf_counter() - slice_began > PUMP_SLICE:
                 try:
-                    await asyncio.sleep(0)
+                    await let_the_loop_run()
                 except asyncio.CancelledError:
                     # Cancelled here, outside the SDK, its generators would stay suspended:
                     # ask again, so the cancellation comes at its next socket read, as above.

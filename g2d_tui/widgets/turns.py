@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from g2d_tui.gc_policy import collect_dead_blocks
 from g2d_tui.i18n import t
+from g2d_tui.services.pacing import let_the_loop_run
 from g2d_tui.textual_fixes import LinesKeptOnNewHeight, forget_removed_children
 
 
@@ -131,7 +132,7 @@ def render_markdown_lines(source: str, width: int) -> list[Line]:
     return lines
 
 
-RENDER_SLICE = 0.003
+RENDER_SLICE = 0.002
 """Seconds of Markdown rendering between two turns of the event loop (see render_markdown_slices)."""
 
 PIECE_CHARS = 1500
@@ -169,7 +170,7 @@ async def render_markdown_slices(source: str, width: int) -> list[Line]:
         for line in _markdown_lines(piece, width):
             lines.append(line)
             if time.perf_counter() - began > RENDER_SLICE:
-                await asyncio.sleep(0)
+                await let_the_loop_run()
                 began = time.perf_counter()
         lines.append(())
     return lines
@@ -334,10 +335,10 @@ class GeminiReply(LinesKeptOnNewHeight, Vertical):
             # The last few words go on screen at once: a freeze now would only hold them back
             # (a render in a thread, a rebuilt tail) for a reply that no longer grows.
             cut = 0 if final and not burst else freeze_point(source, before_open_fence=burst)
-            # A few new words are shown now, before the head renders; a burst of
-            # finished blocks goes straight to the frozen lines instead, so the live
-            # Markdown never builds widgets for them first.
-            shown = not cut or not burst
+            # Finished blocks go straight to the frozen lines: shown first, the live
+            # Markdown would build widgets for them (30-90 ms for a few KB) only to drop
+            # them a moment later. Rendering the head holds new words back by a few ms.
+            shown = not cut
             if shown:
                 await self._show(text)
             if not cut:

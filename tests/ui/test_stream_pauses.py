@@ -42,7 +42,9 @@ async def test_blocks_removed_at_a_freeze_are_freed_without_a_full_collection(fa
         if phase == "start" and info["generation"] == 2 and gc.get_threshold()[2] > 10_000:
             full_passes_while_streaming.append(info)
 
-    fake_gemini.enqueue(Reply.of(LONG_REPLY, delay=0.005))
+    # A word at a time: most updates show a few words, so blocks pile up in the live Markdown
+    # until a freeze (a flush holding finished blocks sends them straight to the frozen lines).
+    fake_gemini.enqueue(Reply.of(LONG_REPLY, words_per_chunk=1, delay=0.01))
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -231,3 +233,25 @@ async def test_what_runs_after_the_refresh_waits_for_a_put_off_paint(monkeypatch
         app.screen.call_after_refresh(lambda: paints_seen_by_callback.append(len(paints)))
         await pilot.pause(1.0)
         assert paints_seen_by_callback and paints_seen_by_callback[0] >= 1
+
+
+async def test_sliced_work_gives_a_put_off_paint_a_turn_of_its_own(monkeypatch, paints):
+    """A fast reply's parsing and the frozen Markdown's rendering run in slices; between two,
+    they wait for a paint that a slow layout put off, instead of sharing its turn of the loop."""
+    from g2d_tui.services.pacing import let_the_loop_run
+
+    app = _Growing()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # every layout is slow
+        monkeypatch.setattr(textual_fixes, "PAINT_DELAY", 0.2)
+        paints.clear()
+        app.query_one("#text", Static).update("two\nlines")
+        app.screen._refresh_layout()
+        assert paints == []
+        await let_the_loop_run()
+        assert len(paints) == 1 and "lines" in app.export_screenshot()
+        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 3600.0)  # nothing put off any more
+        started = time.perf_counter()
+        await let_the_loop_run()  # no paint waiting: one turn of the loop
+        assert time.perf_counter() - started < 0.1
