@@ -49,8 +49,8 @@ FLUSH_EVERY = 0.08
 FREEZE_AFTER_BLOCKS = 3
 """Blocks the live Markdown tail may hold before its finished part is frozen (see GeminiReply)."""
 
-SHOW_BEFORE_FREEZE = 2048
-"""New text up to this size is shown at once, even when a freeze (a render in a thread) follows."""
+BURST = 2048
+"""New text over this size is a burst: its finished blocks are frozen even before an open fence."""
 
 
 def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS, *, before_open_fence: bool = False) -> int:
@@ -186,7 +186,7 @@ class FrozenMarkdown(LinesKeptOnNewHeight, Widget):
     """The finished blocks of a long reply as one widget of pre-rendered lines.
 
     Textual lays out every Markdown block widget on each update, so a long reply made
-    every frame slower. Frozen blocks are rendered once (in a thread) by Rich into
+    every frame slower. Frozen blocks are rendered once (in slices) by Rich into
     strips; this widget just serves those lines, whatever their number. A new width
     re-renders them in a thread while the old lines stay on screen.
     """
@@ -331,9 +331,9 @@ class GeminiReply(LinesKeptOnNewHeight, Vertical):
             self._unflushed.clear()
             self._last_flush = time.monotonic()
             source = self._tail + text
-            burst = len(text) > SHOW_BEFORE_FREEZE
+            burst = len(text) > BURST
             # The last few words go on screen at once: a freeze now would only hold them back
-            # (a render in a thread, a rebuilt tail) for a reply that no longer grows.
+            # (a render, a rebuilt tail) for a reply that no longer grows.
             cut = 0 if final and not burst else freeze_point(source, before_open_fence=burst)
             # Finished blocks go straight to the frozen lines: shown first, the live
             # Markdown would build widgets for them (30-90 ms for a few KB) only to drop

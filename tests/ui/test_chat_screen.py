@@ -281,7 +281,7 @@ async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake
     from g2d_tui.widgets.reply_markdown import ReplyMarkdown
     from g2d_tui.widgets.turns import FrozenMarkdown
 
-    burst = "".join(f"Burst paragraph {n}.\n\n" for n in range(150))  # over SHOW_BEFORE_FREEZE
+    burst = "".join(f"Burst paragraph {n}.\n\n" for n in range(150))  # over BURST
     appended: list[str] = []
     real_append = ReplyMarkdown.append
 
