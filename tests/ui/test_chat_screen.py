@@ -12,7 +12,7 @@ from g2d_tui.screens.chat import ChatScreen
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 from tests.fakes.gemini_server import Error, Reply
-from tests.ui.helpers import keyed_settings, make_app, send, settle
+from tests.ui.helpers import keyed_settings, make_app, no_blink, send, settle
 
 __all__ = ["send", "settle"]  # other UI tests import them from here too
 
@@ -243,6 +243,8 @@ async def test_a_growing_reply_keeps_only_lines_that_are_still_right(fake_gemini
 
         assert reply.query_one(FrozenMarkdown).line_count, "part of it should be frozen"
         assert reply.size.height > pilot.app.size.height  # scrolled while it grew
+        no_blink(pilot.app)
+        await pilot.pause()
         kept = pilot.app.export_screenshot()
         for widget in pilot.app.screen.walk_children():
             widget.refresh()
