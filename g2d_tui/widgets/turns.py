@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.timer import Timer
@@ -393,6 +394,11 @@ class GeminiReply(LinesKeptOnNewHeight, Vertical):
 
     def set_state(self, state: str, detail: str = "") -> None:
         """One of :attr:`STATES`."""
+        self.state, self._detail = state, detail
+        try:
+            status = self.query_one(".reply-status", Static)
+        except NoMatches:
+            return  # its widgets are gone: removed (a new chat, the app closing) as its worker ended
         wanted = f"-{state}"
         stale = [f"-{name}" for name in self.STATES if name != state]
         if wanted not in self.classes or not self.classes.isdisjoint(stale):
@@ -401,13 +407,7 @@ class GeminiReply(LinesKeptOnNewHeight, Vertical):
             # The state classes style the reply's border and its status line, nothing inside
             # the Markdown (styles/chat.tcss), so only those two are restyled: Textual would
             # restyle every block, once per class changed (~20 ms each for a long reply).
-            self.app.stylesheet.update_nodes([self, self.query_one(".reply-status")], animate=True)
-        self.state = state
-        self._detail = detail
-        self._show_state()
-
-    def _show_state(self) -> None:
-        status = self.query_one(".reply-status", Static)
+            self.app.stylesheet.update_nodes([self, status], animate=True)
         if self.state == "cancelled":
             status.update(t("chat.reply_cancelled"))
         elif self.state == "truncated":
