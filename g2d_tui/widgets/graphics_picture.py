@@ -17,6 +17,8 @@ textual-image's widgets unchanged.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,9 +63,26 @@ def covers(image: Any, pixel_size: tuple[int, int]) -> bool:
     return image.width >= pixel_size[0] and image.height >= pixel_size[1]
 
 
+NEW_PICTURE_FIRST = 0.1
+"""Seconds a part of an older Sixel picture waits after a new picture was encoded."""
+
+_no_new_picture = threading.Event()
+"""Cleared while a new picture is encoded. Adding its card scrolls older pictures partly out
+of view, and encoding their parts (another ~40 ms of CPU) slowed the new one down."""
+_no_new_picture.set()
+
+
 def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> EncodedPicture:
     """Fit ``image`` (RGB) within ``columns`` × ``rows`` cells, scale and encode it as
     textual-image would. CPU only: for a thread."""
+    _no_new_picture.clear()
+    try:
+        return _encode_picture(renderer, image, columns, rows)
+    finally:
+        _no_new_picture.set()
+
+
+def _encode_picture(renderer: str, image: Any, columns: int, rows: int) -> EncodedPicture:
     cells, pixel_size = _fitted(image.size, columns, rows)
     scaled = image.resize(pixel_size)  # as textual-image scales, without its two copies
     if renderer == "sixel":
@@ -92,6 +111,11 @@ def _sixels_for_part(image: Any, size: Any, crop: Any) -> str:
     )
     return image_to_sixels(part.pil_image)
 
+
+PART_DELAY = 0.1
+"""Seconds a partly visible Sixel picture waits before its part is encoded: while the chat
+scrolls to a new picture, its first frames show it cut, and a part encoded then (~40 ms
+of CPU) was never drawn, and slowed the whole picture's first frame."""
 
 KITTY_CHUNK = 4096
 """Base64 characters per Kitty graphics message: the protocol's limit."""
@@ -151,7 +175,10 @@ def _build_classes() -> dict[str, type]:
                 lines = super().render_lines(crop)
             else:
                 key = (crop, self.content_size)
-                data = self.encoded.data if self._is_whole(crop) else self._parts.get(key)
+                whole = self._is_whole(crop)
+                if whole:
+                    self._wanted = None  # a part asked for a moment ago is not needed any more
+                data = self.encoded.data if whole else self._parts.get(key)
                 if data is None:
                     self._want(key)
                     return [Strip.blank(crop.width)] * crop.height
@@ -176,12 +203,27 @@ def _build_classes() -> dict[str, type]:
             self._wanted = key
             if not self._encoding:
                 self._encoding = True
+                self.set_timer(PART_DELAY, self._encode_wanted_part)
+
+        def _encode_wanted_part(self) -> None:
+            if self._wanted is None:
+                self._encoding = False
+            else:
                 self.run_worker(self._encode_part, thread=True, exit_on_error=False, group="sixel-part")
 
         def _encode_part(self) -> None:
             while True:
                 key = self._wanted
+                if key is None:  # scrolled back to the whole picture meanwhile
+                    self.app.call_from_thread(setattr, self, "_encoding", False)
+                    return
                 crop, size = key
+                if not _no_new_picture.is_set():  # its first frame goes first
+                    _no_new_picture.wait(timeout=5)
+                    time.sleep(NEW_PICTURE_FIRST)
+                    if get_current_worker().is_cancelled:
+                        return
+                    continue  # what is wanted may have changed meanwhile
                 try:
                     data = _sixels_for_part(self.image, size, crop)
                 except Exception:

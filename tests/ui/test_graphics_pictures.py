@@ -166,3 +166,41 @@ def test_kitty_transmission_sends_the_payload_in_chunks_the_last_one_marked(leng
     assert "".join(chunks) == payload and all(len(chunk) <= 4096 for chunk in chunks)
     assert len(chunks) == -(-length // 4096)
     assert keys == ["i=7,m=1,f=100,q=2"] * (len(chunks) - 1) + ["i=7,m=0,f=100,q=2"]
+
+
+async def test_parts_of_older_sixel_pictures_wait_for_a_new_one(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    """A new card scrolls older pictures partly out of view: their parts are encoded after
+    the new picture (they slowed it down), and a part no longer wanted is not encoded at all."""
+    from g2d_tui.widgets import graphics_picture
+    from g2d_tui.widgets.chat_log import ChatLog
+
+    app, off_loop, _ = _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch)
+    async with app.run_test(size=(100, 24)) as pilot:
+        card = await _imagine_once(pilot)
+        canvas = card.query_one(".card-image").children[0]
+        log = app.screen.query_one(ChatLog)
+        for _ in range(100):  # at this size the picture starts partly visible: let that settle
+            await pilot.pause(0.02)
+            if not canvas._encoding:
+                break
+        encoded, parts = len(off_loop), len(canvas._parts)
+        graphics_picture._no_new_picture.clear()  # as while a new picture is encoded
+        try:
+            log.scroll_home(animate=False)  # another part of the picture is in view
+            await pilot.pause(graphics_picture.PART_DELAY + 0.3)
+            assert canvas._encoding and len(canvas._parts) == parts and len(off_loop) == encoded
+        finally:
+            graphics_picture._no_new_picture.set()
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if not canvas._encoding:
+                break
+        assert len(canvas._parts) == parts + 1 and len(off_loop) == encoded + 1
+
+        canvas._parts.clear()
+        log.scroll_end(animate=False)  # a part wanted for a moment...
+        await pilot.pause()
+        assert canvas._encoding and len(off_loop) == encoded + 1  # (not started at once)
+        await pilot.resize_terminal(100, 40)  # ...then the whole picture is in view
+        await pilot.pause(graphics_picture.PART_DELAY + 0.3)
+        assert not canvas._encoding and len(off_loop) == encoded + 1
