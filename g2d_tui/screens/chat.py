@@ -95,6 +95,9 @@ class ChatScreen(ImagineMixin, Screen[None]):
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
         warm_up_markdown_rendering()
+        # Imported by the first /imagine on the event loop otherwise (3-9 ms with compiling).
+        import g2d_tui.services.image_store  # noqa: F401
+        import g2d_tui.widgets.graphics_picture  # noqa: F401
 
     def _preload_widget_css(self) -> None:
         textual_fixes.preload_default_css(self.app, _widgets_mounted_later())

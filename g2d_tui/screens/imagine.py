@@ -227,7 +227,7 @@ class ImagineMixin:
         # An /imagine leaves ~200 dead widgets (status lines, footer keys rebuilt as the
         # bindings changed, the archived card), old enough to have reached the old generation,
         # where they waited ~10 images for a full pass: RSS grew ~0.4 MB per image.
-        collect_while_quiet(full=archived)
+        collect_while_quiet(full=archived, later=lambda full_pass: self.set_timer(HOUSEKEEPING_DELAY, full_pass))  # type: ignore[attr-defined]
 
 
 def _display_box() -> tuple[int, int]:

@@ -60,6 +60,18 @@ def test_quiet_collection_runs_a_full_pass_only_when_the_heap_grew(monkeypatch):
     del kept
 
 
+def test_a_quiet_collection_can_leave_its_full_pass_for_later(monkeypatch):
+    monkeypatch.setattr(gc_policy, "_refreeze_due", False)
+    monkeypatch.setattr(gc_policy, "_blocks_at_freeze", 0)
+    monkeypatch.setattr(gc_policy, "_blocks_after_full_pass", 0)
+    scheduled: list = []
+    assert _gen2_passes(lambda: gc_policy.collect_while_quiet(later=scheduled.append)) == 0
+    assert len(scheduled) == 1  # grown: the full pass is handed over, not run
+    assert _gen2_passes(scheduled.pop()) == 1
+    assert _gen2_passes(lambda: gc_policy.collect_while_quiet(later=scheduled.append)) == 0
+    assert scheduled == []  # nothing new since that pass
+
+
 @pytest.fixture
 def burst_server():
     """Serves 64 KB in one write: the client finds it all buffered, no read ever waits."""
