@@ -82,6 +82,19 @@ def build_app(gemini_url: str, hf_url: str, save_dir: Path):
     return G2DApp(store, store.load(), Environment.from_environ({}))
 
 
+async def until_idle_with_models(app, pilot, timeout: float = 30) -> None:
+    """Wait for the model list (its worker starts after the first frame, so waiting for the
+    workers right away can come before it) and for the app to settle: the runs measure an
+    app that is idle with its models loaded, not its start-up."""
+    deadline = time.perf_counter() + timeout
+    while not app.chat_models:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the model list never came")
+        await pilot.pause(0.02)
+    await app.screen.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def submit(pilot, text: str) -> None:
     from g2d_tui.widgets.prompt_input import PromptInput
 
@@ -107,8 +120,7 @@ async def stream(chunks: int, rate: float, workdir: Path) -> dict:
     with remote_fakes(workdir, *served) as urls:
         app = build_app(urls["gemini"], "http://127.0.0.1:9", workdir / "pictures")
         async with app.run_test(size=(100, 40)) as pilot:
-            await app.screen.workers.wait_for_complete()  # the model list
-            await pilot.pause()
+            await until_idle_with_models(app, pilot)
             watch, monitor = FrameWatch(app), StallMonitor()
 
             def final_text_shown() -> bool:
@@ -167,8 +179,7 @@ async def imagine(images: int, renderer: str, workdir: Path, keep_cards: bool = 
     with remote_fakes(workdir) as urls:
         app = build_app(urls["gemini"], urls["hf"], workdir / "pictures")
         async with app.run_test(size=(100, 40)) as pilot:
-            await app.screen.workers.wait_for_complete()
-            await pilot.pause()
+            await until_idle_with_models(app, pilot)
             baseline = memory()
             backend = app.image_backend
             real_generate, returned = backend.generate, {}

@@ -95,7 +95,12 @@ class ChatScreen(ImagineMixin, Screen[None]):
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
         warm_up_markdown_rendering()
-        # Imported by the first /imagine on the event loop otherwise (3-9 ms with compiling).
+        # Imported on the event loop by the first request otherwise (the HTTP stack's
+        # asyncio backend, 10-25 ms) or by the first /imagine (3-9 ms).
+        try:
+            import anyio._backends._asyncio  # noqa: F401
+        except ImportError:  # another anyio layout: imported when first needed, as before
+            pass
         import g2d_tui.services.image_store  # noqa: F401
         import g2d_tui.widgets.graphics_picture  # noqa: F401
 

@@ -68,6 +68,8 @@ class ImagineMixin:
             picture = await self._picture_widget(image)
             image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy
             await card.show(image, picture)
+            # Its layout and repaint requests are messages to this screen: handled first.
+            self.call_later(textual_fixes.frame_now, self)  # type: ignore[attr-defined]
         except ServiceError as error:
             card.set_error(error.key, **error.params)
             user.mark_failed()

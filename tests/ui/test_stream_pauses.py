@@ -255,3 +255,24 @@ async def test_sliced_work_gives_a_put_off_paint_a_turn_of_its_own(monkeypatch, 
         started = time.perf_counter()
         await let_the_loop_run()  # no paint waiting: one turn of the loop
         assert time.perf_counter() - started < 0.1
+
+
+async def test_frame_now_lays_out_and_paints_at_once(monkeypatch, paints):
+    """A new picture is drawn right after it is mounted, not at the 60 Hz timer's next tick."""
+    app = _Growing()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 3600.0)  # painted with its layout
+        text = app.query_one("#text", Static)
+        text.update("two\nlines")
+        text.refresh(layout=True)
+        await pilot.pause(0)
+        app.screen._layout_required = True  # as the screen's Layout message leaves it
+        paints.clear()
+        textual_fixes.frame_now(app.screen)
+        assert len(paints) == 1 and "lines" in app.export_screenshot()
+        with app.batch_update():  # never inside a batch: Textual would drop that frame
+            paints.clear()
+            app.screen._layout_required = True
+            textual_fixes.frame_now(app.screen)
+            assert paints == []
