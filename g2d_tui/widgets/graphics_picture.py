@@ -114,8 +114,8 @@ def _sixels_for_part(image: Any, size: Any, crop: Any) -> str:
 
 PART_DELAY = 0.1
 """Seconds a partly visible Sixel picture waits before its part is encoded: while the chat
-scrolls to a new picture, its first frames show it cut, and a part encoded then (~40 ms
-of CPU) was never drawn, and slowed the whole picture's first frame."""
+scrolls, a picture shows cut for a frame or two at a time, and a part encoded for each
+(~40 ms of CPU in a thread) was mostly never drawn."""
 
 KITTY_CHUNK = 4096
 """Base64 characters per Kitty graphics message: the protocol's limit."""
