@@ -155,6 +155,12 @@ def paints(monkeypatch) -> list[float]:
     return rendered
 
 
+def _every_layout_slow(monkeypatch, paint_delay: float) -> None:
+    """Every layout counts as slow: its paint waits ``paint_delay`` seconds."""
+    monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)
+    monkeypatch.setattr(textual_fixes, "PAINT_DELAY", paint_delay)
+
+
 async def test_a_slow_layout_is_painted_in_a_later_turn_of_the_loop(monkeypatch, paints):
     app = _Growing()
     async with app.run_test(size=(40, 10)) as pilot:
@@ -200,8 +206,7 @@ async def test_another_slow_layout_pushes_a_waiting_paint_back(monkeypatch, pain
     app = _Growing()
     async with app.run_test(size=(40, 10)) as pilot:
         await pilot.pause()
-        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # every layout is slow
-        monkeypatch.setattr(textual_fixes, "PAINT_DELAY", 0.4)
+        _every_layout_slow(monkeypatch, 0.4)
         monkeypatch.setattr(textual_fixes, "MAX_PAINT_WAIT", 10.0 if pushed_back else 0.0)
         text = app.query_one("#text", Static)
         paints.clear()
@@ -225,8 +230,7 @@ async def test_what_runs_after_the_refresh_waits_for_a_put_off_paint(monkeypatch
     app = _Growing()
     async with app.run_test(size=(40, 10)) as pilot:
         await pilot.pause()
-        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # every layout is slow
-        monkeypatch.setattr(textual_fixes, "PAINT_DELAY", 0.2)
+        _every_layout_slow(monkeypatch, 0.2)
         paints.clear()
         paints_seen_by_callback: list[int] = []
         app.query_one("#text", Static).update("two\nlines")
@@ -243,8 +247,7 @@ async def test_sliced_work_gives_a_put_off_paint_a_turn_of_its_own(monkeypatch, 
     app = _Growing()
     async with app.run_test(size=(40, 10)) as pilot:
         await pilot.pause()
-        monkeypatch.setattr(textual_fixes, "SLOW_LAYOUT", 0.0)  # every layout is slow
-        monkeypatch.setattr(textual_fixes, "PAINT_DELAY", 0.2)
+        _every_layout_slow(monkeypatch, 0.2)
         paints.clear()
         app.query_one("#text", Static).update("two\nlines")
         app.screen._refresh_layout()
