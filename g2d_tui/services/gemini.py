@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from g2d_tui.services.errors import ServiceError, redact
@@ -320,6 +320,26 @@ def parse_image_prompt(text: str | None) -> ImagePrompt | None:
     return ImagePrompt(prompt.strip(), negative.strip())
 
 
+class _Said(NamedTuple):
+    """What one streamed response says: all the reply keeps of it."""
+
+    text: str
+    finish_reason: str | None
+    block_reason: str | None
+
+    @classmethod
+    def of(cls, response: Any) -> _Said:
+        feedback = getattr(response, "prompt_feedback", None)
+        block_reason = _enum_text(feedback.block_reason) if feedback is not None and feedback.block_reason is not None else None
+        text, finish_reason = "", None
+        for candidate in getattr(response, "candidates", None) or []:
+            if candidate.finish_reason is not None:
+                finish_reason = _enum_text(candidate.finish_reason)
+            if (candidate.index or 0) == 0:
+                text += _candidate_text(candidate)
+        return cls(text, finish_reason, block_reason)
+
+
 @dataclass
 class _Reply:
     text: str = ""
@@ -327,20 +347,13 @@ class _Reply:
     block_reason: str | None = None
     chunks: int = 0
 
-    def observe(self, response: Any) -> str:
-        """Note what ``response`` says and return its new text."""
+    def observe(self, said: _Said) -> str:
+        """Note what a response said (see ``_Said.of``) and return its new text."""
         self.chunks += 1
-        feedback = getattr(response, "prompt_feedback", None)
-        if feedback is not None and feedback.block_reason is not None:
-            self.block_reason = _enum_text(feedback.block_reason)
-        piece = ""
-        for candidate in getattr(response, "candidates", None) or []:
-            if candidate.finish_reason is not None:
-                self.finish_reason = _enum_text(candidate.finish_reason)
-            if (candidate.index or 0) == 0:
-                piece += _candidate_text(candidate)
-        self.text += piece
-        return piece
+        self.block_reason = said.block_reason or self.block_reason
+        self.finish_reason = said.finish_reason or self.finish_reason
+        self.text += said.text
+        return said.text
 
     def refusal(self) -> GeminiError | None:
         """The error to raise when the reply ended without any text."""
@@ -374,7 +387,11 @@ async def _pump(start: Callable[[], Awaitable[AsyncIterator[Any]]], queue: async
         sdk_stream = await start()
         slice_began, stopping = time.perf_counter(), False
         async for response in sdk_stream:
-            queue.put_nowait(response)
+            # Only what it says is queued: the SDK's response is a few dozen objects, and
+            # while the UI was busy a backlog of a thousand of them stayed alive in the
+            # queue, promoted through the collector's generations and walked by each pass.
+            queue.put_nowait(_Said.of(response))
+            del response
             # Responses already buffered are parsed without awaiting the socket, so a burst
             # of them (a fast reply, a slow moment in the UI) ran in one go: 100-400 ms.
             if not stopping and time.perf_counter() - slice_began > PUMP_SLICE:
@@ -609,14 +626,15 @@ class GeminiChat:
                 batch = [await queue.get()]
                 while not queue.empty() and not _is_last(batch[-1]):
                     batch.append(queue.get_nowait())
-                piece = "".join(reply.observe(item) for item in batch if not _is_last(item))
+                last = batch.pop() if _is_last(batch[-1]) else None
+                piece = "".join(reply.observe(said) for said in batch)
+                del batch
                 if piece:
                     yield piece
-                item = batch[-1]
-                if item is _END:
+                if last is _END:
                     break
-                if isinstance(item, Exception):
-                    failure = item
+                if isinstance(last, Exception):
+                    failure = last
                     break
         except (asyncio.CancelledError, GeneratorExit):
             outcome.cancelled = True
@@ -632,7 +650,7 @@ class GeminiChat:
             self._conclude(None, reply, outcome)
             error = map_error(failure, config, mid_stream=reply.chunks > 0)
             await _close_response(failure)
-            del failure, item
+            del failure, last
             raise error
         self._conclude(text, reply, outcome)
         refusal = reply.refusal()
@@ -712,8 +730,10 @@ class GeminiChat:
         for _attempt in range(2):
             reply = _Reply()
             reply.observe(
-                await self._request(
-                    client.aio.models.generate_content(model=config.model, contents=contents, config=generation)
+                _Said.of(
+                    await self._request(
+                        client.aio.models.generate_content(model=config.model, contents=contents, config=generation)
+                    )
                 )
             )
             refusal = reply.refusal()

@@ -137,6 +137,31 @@ async def test_a_burst_of_buffered_responses_lets_the_loop_run_between_slices(ma
     assert len(pieces) > len(chunks) // 2  # the consumer ran between responses
 
 
+async def test_responses_read_ahead_of_a_busy_consumer_are_not_kept(make_chat, fake_gemini):
+    """While the UI works on a piece, the stream reads on; only the text it read waits.
+
+    Queued whole, a backlog of the SDK's responses (a few dozen objects each) stayed
+    alive, and every garbage collection during the reply walked them.
+    """
+    from google.genai import types
+
+    def live_responses() -> int:
+        return sum(1 for obj in gc.get_objects() if isinstance(obj, types.GenerateContentResponse))
+
+    chat = make_chat()
+    chunks = [f"w{n} " for n in range(300)]
+    fake_gemini.enqueue(Reply(chunks))
+    pieces: list[str] = []
+    async for piece in chat.stream("burst"):
+        if not pieces:
+            await asyncio.sleep(0.5)  # a busy UI: the rest of the reply arrives meanwhile
+            assert live_responses() <= 1  # at most the one being read
+        pieces.append(piece)
+    assert "".join(pieces) == "".join(chunks)
+    assert len(pieces) < len(chunks)  # the backlog did pile up, as text
+    assert chat.history[-1] == Turn("model", "".join(chunks))
+
+
 async def test_second_request_carries_history_with_merged_reply(make_chat, fake_gemini):
     chat = make_chat()
     fake_gemini.enqueue(Reply(["One", ", two", ", three"]), Reply(["Four"]))
@@ -253,7 +278,11 @@ async def test_cancel_before_any_text_leaves_history_alone(make_chat, fake_gemin
     chat = make_chat()
     fake_gemini.enqueue(Hang(10))
     task = asyncio.create_task(collect(chat, "never"))
-    await asyncio.sleep(0.3)
+    # The request is out (the first one also imports the SDK, which can take a while).
+    deadline = time.monotonic() + 10
+    while not fake_gemini.requests and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert fake_gemini.requests
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
