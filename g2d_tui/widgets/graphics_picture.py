@@ -84,7 +84,10 @@ def encode_picture(renderer: str, image: Any, columns: int, rows: int) -> Encode
 
 def _encode_picture(renderer: str, image: Any, columns: int, rows: int) -> EncodedPicture:
     cells, pixel_size = _fitted(image.size, columns, rows)
-    scaled = image.resize(pixel_size)  # as textual-image scales, without its two copies
+    # Bicubic as textual-image scales (without its two copies), after an integer box
+    # reduction where the picture shrinks by 2× or more: half the time (8 ms instead of
+    # 16 for 1024² to 480²), and no visible difference (44 dB PSNR against bicubic alone).
+    scaled = image.resize(pixel_size, reducing_gap=1.0)
     if renderer == "sixel":
         from g2d_tui.services.sixel import image_to_sixels
 
@@ -250,6 +253,9 @@ def _build_classes() -> dict[str, type]:
 
         def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:
             super().__init__(image, **kwargs)
+            # Its image setter asked for a recompose. Mounting composes the canvas anyway:
+            # the recompose then replaced it with a second one as the picture arrived.
+            self._recompose_required = False
             self.encoded = encoded
             if encoded is not None:
                 self.styles.width, self.styles.height = encoded.cells

@@ -67,6 +67,30 @@ async def test_sixel_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_pa
         assert on_render == []
 
 
+async def test_a_sixel_picture_composes_its_canvas_once(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    """textual-image's image setter asks for a recompose in ``__init__``: on mount that
+    replaced the canvas just composed with a second one, as the picture arrived."""
+    from g2d_tui.widgets.graphics_picture import graphics_picture_class
+
+    app, _, _ = _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch)
+    widget_class = graphics_picture_class("sixel")
+    composed = []
+    real_compose = widget_class.compose
+
+    def compose(self):
+        for child in real_compose(self):
+            composed.append(child)
+            yield child
+
+    monkeypatch.setattr(widget_class, "compose", compose)
+    async with app.run_test(size=(100, 40)) as pilot:
+        card = await _imagine_once(pilot)
+        await pilot.pause(0.1)
+        picture = card.query_one(".card-image")
+        assert list(picture.children) == composed  # the first canvas is the one shown
+        assert picture.drawn
+
+
 async def test_kitty_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_path, monkeypatch):
     from textual_image._pixeldata import PixelData
 

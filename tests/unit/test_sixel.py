@@ -105,3 +105,22 @@ def test_runs_are_counted_and_spans_that_do_not_overlap_share_a_line():
     # White is painted solid across the band, then red and blue over it, on one shared line.
     assert sequence.count("$") == 1
     assert decode(sequence)[1] == quantized(image)
+
+
+@pytest.mark.parametrize("length", [3, 4, 256, 257, 3000])
+def test_runs_of_any_length_are_counted(length):
+    """Runs up to 256 columns come from a table, longer ones are written out: both decode."""
+    from g2d_tui.services.sixel import _counted_runs
+
+    data = b"#1" + b"@" + b"?" * length + b"A" + b"~" * length + b"-"
+    expected = b"#1@" + (b"!%d?" % length if length >= 4 else b"???") + b"A" + (b"!%d~" % length if length >= 4 else b"~~~") + b"-"
+    assert _counted_runs(data) == expected
+
+
+def test_a_wide_picture_with_long_runs_decodes_to_its_pixels():
+    image = Image.new("RGB", (700, 12), (250, 250, 250))
+    image.paste((20, 40, 220), (0, 2, 700, 3))  # one row, the full width: a 700-column run
+    image.paste((200, 30, 30), (650, 8, 700, 9))  # far right: a 650-column gap before it
+    sequence = image_to_sixels(image)
+    assert "!700" in sequence and "!650?" in sequence
+    assert decode(sequence)[1] == quantized(image)
