@@ -64,7 +64,7 @@ class ImagineMixin:
                 source_request=request,
             )
             image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
-            card.set_status("decoding", "imagine.decoding")
+            card.decoding()
             picture = await self._picture_widget(image)
             image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy
             await card.show(image, picture)

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from g2d_tui.services.images.base import GeneratedImage, Progress
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+DECODING_NOTICE_DELAY = 0.3
+"""Seconds a received picture may take before its card says it is decoding. It usually
+shows sooner, and the status's new words cost a layout of the whole screen (5-12 ms) just
+while the picture is being scaled and encoded."""
 RENDERER_ENV = "G2D_TUI_IMAGE_RENDERER"
 
 
@@ -91,6 +95,7 @@ class ImageCard(Vertical):
         self._frame = 0
         self._spinning_words: str | None = None
         """The status text after its spinner glyph, as last shown."""
+        self._decoding_from: float | None = None
         self.border_title = t("imagine.title")
 
     def compose(self) -> ComposeResult:
@@ -128,7 +133,12 @@ class ImageCard(Vertical):
             self._deadline = None
             self.set_status("generating", "imagine.generating")
 
+    def decoding(self) -> None:
+        """The picture arrived: say "decoding" if it is not shown within ``DECODING_NOTICE_DELAY``."""
+        self._decoding_from = time.monotonic() + DECODING_NOTICE_DELAY
+
     def set_status(self, state: str, key: str, **params: object) -> None:
+        self._decoding_from = None
         self.state = state
         self._status_key, self._status_params = key, params
         # Only the error state is styled. A class change restyles the card and its dozen
@@ -173,6 +183,8 @@ class ImageCard(Vertical):
     # -- rendering ----------------------------------------------------------------------
 
     def _tick(self) -> None:
+        if self._decoding_from is not None and time.monotonic() >= self._decoding_from:
+            self.set_status("decoding", "imagine.decoding")
         if self.state in ("prompting", "generating", "decoding"):
             self._frame = (self._frame + 1) % len(SPINNER)
             self._render_status()

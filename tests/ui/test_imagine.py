@@ -88,6 +88,47 @@ async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_
     assert len(fake_hf.requests) == 2
 
 
+@pytest.mark.parametrize("slow", [False, True])
+async def test_the_card_says_decoding_only_when_the_picture_is_slow(fake_gemini, fake_hf, tmp_path, monkeypatch, slow):
+    """A quick picture goes straight from generating to shown: "decoding" would cost a
+    layout pass just while it is encoded. A slow one says what is going on."""
+    import time
+
+    from g2d_tui.screens import imagine
+    from g2d_tui.widgets.image_card import DECODING_NOTICE_DELAY
+
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "halfcell")
+    if slow:
+        real_strips = imagine.halfcell_strips
+
+        def slow_strips(*args):
+            time.sleep(DECODING_NOTICE_DELAY + 0.4)  # in the encoding thread
+            return real_strips(*args)
+
+        monkeypatch.setattr(imagine, "halfcell_strips", slow_strips)
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        card_keys: list[str] = []
+        real_set_status = ImageCard.set_status
+
+        def set_status(card, state, key, **params):
+            card_keys.append(key)
+            real_set_status(card, state, key, **params)
+
+        monkeypatch.setattr(ImageCard, "set_status", set_status)
+        await send(pilot, "/imagine a lighthouse")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.screen.query(ImageCard) and app.screen.query_one(ImageCard).state == "shown":
+                break
+        card = app.screen.query_one(ImageCard)
+        assert card.state == "shown"
+        assert card_keys[-1] == "imagine.done"
+        assert ("imagine.decoding" in card_keys) == slow
+        await settle(pilot)
+
+
 async def test_black_image_retried_with_new_seed(fake_gemini, fake_hf, tmp_path):
     fake_hf.enqueue(Black(64, 64), Png(64, 64))
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
