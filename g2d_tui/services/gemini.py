@@ -330,7 +330,8 @@ class _Said(NamedTuple):
     @classmethod
     def of(cls, response: Any) -> _Said:
         feedback = getattr(response, "prompt_feedback", None)
-        block_reason = _enum_text(feedback.block_reason) if feedback is not None and feedback.block_reason is not None else None
+        blocked = feedback is not None and feedback.block_reason is not None
+        block_reason = _enum_text(feedback.block_reason) if blocked else None
         text, finish_reason = "", None
         for candidate in getattr(response, "candidates", None) or []:
             if candidate.finish_reason is not None:

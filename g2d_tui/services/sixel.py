@@ -29,7 +29,7 @@ _TO_SIXEL = bytes(range(_SIXEL_OFFSET, _SIXEL_OFFSET + 64)) + bytes(COLOURS - 64
 # Spelled out, not ``\?{4,}``: the regular expression engine then scans twice as fast.
 _RUNS = re.compile(rb"(\?\?\?\?+|~~~~+)")
 _RUN_CODES = {run: b"!%d%c" % (len(run), run[0]) for count in range(4, 257) for run in (b"?" * count, b"~" * count)}
-"""The ``!N?`` / ``!N~`` of each run up to 256 columns long (~70 KB), looked up by the run itself."""
+"""The ``!N?`` / ``!N~`` of each run up to 256 columns long (~120 KB), looked up by the run itself."""
 _PERCENT = [(value * 100 + 127) // 255 for value in range(256)]
 # Plane tables: colour c at band row r becomes the bit 1 << r, every other colour 0.
 _ROW_BIT_TABLES: list[list[bytes]] | None = None
