@@ -109,7 +109,8 @@ def test_runs_are_counted_and_spans_that_do_not_overlap_share_a_line():
 
 @pytest.mark.parametrize("length", [3, 4, 256, 257, 3000])
 def test_runs_of_any_length_are_counted(length):
-    """Runs up to 256 columns come from a table, longer ones are written out: both decode."""
+    """Runs up to 256 columns take their code from a table, longer ones have it written on
+    the spot: the same ``!N?`` / ``!N~``; runs under 4 stay as they are."""
     from g2d_tui.services.sixel import _counted_runs
 
     data = b"#1" + b"@" + b"?" * length + b"A" + b"~" * length + b"-"
