@@ -46,24 +46,25 @@ class Footer(TextualFooter):
         shown_ids = [_identity(widget) for widget in shown]
         if None in wanted_ids or None in shown_ids:
             return False
-        kept: list[Widget] = []  # shown keys that stay, in their order
+        kept: list[tuple[tuple, Widget]] = []  # shown keys that stay, in their order
         remaining = list(zip(shown_ids, shown))
         for identity in wanted_ids:
             index = next((n for n, (shown_id, _) in enumerate(remaining) if shown_id == identity), None)
             if index is not None:
-                kept.append(remaining[index][1])
+                kept.append(remaining[index])
                 del remaining[: index + 1]
         if len(kept) == len(shown) == len(wanted):
             return True  # nothing changed
-        gone = [widget for widget in shown if widget not in kept]
+        kept_widgets = [widget for _, widget in kept]
+        gone = [widget for widget in shown if widget not in kept_widgets]
         if gone:
             await self.remove_children(gone)
-        kept_ids, position = [_identity(widget) for widget in kept], 0
+        position = 0
         for identity, widget in zip(wanted_ids, wanted):
-            if position < len(kept) and kept_ids[position] == identity:
+            if position < len(kept) and kept[position][0] == identity:
                 position += 1  # already there
             elif position < len(kept):
-                await self.mount(widget, before=kept[position])
+                await self.mount(widget, before=kept_widgets[position])
             else:
                 await self.mount(widget)
         return True
