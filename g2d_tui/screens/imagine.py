@@ -65,7 +65,7 @@ class ImagineMixin:
             )
             image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
             card.decoding()
-            picture = await self._picture_widget(image)
+            picture = await self._picture_widget(image, renderer)
             image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy
             await card.show(image, picture)
             # Its layout and repaint requests are messages to this screen: handled first.
@@ -105,7 +105,7 @@ class ImagineMixin:
         if widget_class is not None:
             self.app.call_from_thread(textual_fixes.preload_default_css, self.app, widget_class.mounted_classes)
 
-    async def _picture_widget(self, image: GeneratedImage) -> Widget:
+    async def _picture_widget(self, image: GeneratedImage, renderer: str) -> Widget:
         """Decode, scale and encode (half-cell, Sixel, Kitty) in a thread; only mounting happens here."""
         from g2d_tui.services.image_codec import display_copy
 
@@ -117,7 +117,6 @@ class ImagineMixin:
                 await preparing.wait()
             except WorkerError:  # failed (then the picture imports it itself), cancelled, not started
                 pass
-        renderer = renderer_name()
         if renderer == "halfcell":
             columns, rows = self._picture_box()
             preview = image.preview
