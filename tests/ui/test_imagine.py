@@ -118,15 +118,11 @@ async def test_the_card_says_decoding_only_when_the_picture_is_slow(fake_gemini,
 
         monkeypatch.setattr(ImageCard, "set_status", set_status)
         await send(pilot, "/imagine a lighthouse")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.screen.query(ImageCard) and app.screen.query_one(ImageCard).state == "shown":
-                break
+        await settle(pilot)
         card = app.screen.query_one(ImageCard)
         assert card.state == "shown"
         assert card_keys[-1] == "imagine.done"
         assert ("imagine.decoding" in card_keys) == slow
-        await settle(pilot)
 
 
 async def test_black_image_retried_with_new_seed(fake_gemini, fake_hf, tmp_path):
