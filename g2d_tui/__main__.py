@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from g2d_tui import __version__, gc_policy, i18n, terminal_probe
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _peek(argv: list[str]) -> argparse.Namespace:
     """Read --lang and --config before the real parser, whose help must be translated."""
+    import argparse
+
     peek = argparse.ArgumentParser(add_help=False)
     peek.add_argument("--lang")
     peek.add_argument("--config")
@@ -35,6 +40,8 @@ def _argparse_text(message: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     t = i18n.t
     argparse._ = _argparse_text  # type: ignore[attr-defined]
     parser = argparse.ArgumentParser(prog="g2d-tui", description=t("cli.description"), epilog=t("cli.epilog"))
@@ -51,14 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    early = _peek(argv)
+    # Plain `g2d-tui` (the usual launch) has nothing to parse: argparse would add ~3 ms of
+    # imports and parser building to a start-up measured against a bare Textual app.
+    early = _peek(argv) if argv else None
     from g2d_tui.paths import config_path
     from g2d_tui.settings.store import SettingsStore
 
-    store = SettingsStore(Path(early.config).expanduser() if early.config else config_path())
+    config, lang = (early.config, early.lang) if early else (None, None)
+    store = SettingsStore(Path(config).expanduser() if config else config_path())
     loaded = store.load()
-    i18n.set_language(i18n.resolve_language(early.lang, loaded.settings.ui.language))
-    args = build_parser().parse_args(argv)
+    i18n.set_language(i18n.resolve_language(lang, loaded.settings.ui.language))
+    if argv:
+        lang = build_parser().parse_args(argv).lang
 
     # Asking the terminal which graphics it supports (and its cell size) only works before
     # Textual takes over. The probe mostly waits for answers, so it runs in a thread while
@@ -67,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     gc_policy.pause_for_startup()  # the app's mount turns it back on
     from g2d_tui.app import G2DApp
 
-    app = G2DApp(store, loaded, language_from_cli=args.lang)
+    app = G2DApp(store, loaded, language_from_cli=lang)
     terminal_probe.install(graphics(timeout=3))
     app.run()
 
