@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 pytest_plugins = ["tests.fakes.gemini_server", "tests.fakes.hf_server"]
@@ -30,3 +32,28 @@ def isolated_home(tmp_path, monkeypatch):
     i18n.set_language("en")
     yield home
     i18n.set_language("en")
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Fail any test whose code looks up a host other than loopback (a real service).
+
+    The lookup is refused, so the app meets a network error and may well carry on: the
+    test is failed at teardown, where it cannot be swallowed.
+    """
+    real_getaddrinfo = socket.getaddrinfo
+    reached: list[str] = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in LOOPBACK_HOSTS:
+            reached.append(name)
+            raise socket.gaierror(socket.EAI_NONAME, f"tests must not reach {name}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+    assert not reached, f"the test tried to reach {sorted(set(reached))}; use a loopback fake"

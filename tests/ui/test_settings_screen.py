@@ -46,8 +46,9 @@ async def test_first_run_without_keys_opens_settings_and_says_what_is_missing():
     assert not config_path().exists()
 
 
-async def test_edit_save_restart_keeps_values():
-    app = make_app()
+async def test_edit_save_restart_keeps_values(fake_gemini):
+    # The saved key makes the app list models: from the loopback fake, not the real service.
+    app = make_app(environ={"GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url})
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await _type_into(pilot, "#gemini--api-key", "AIzaTEST123456")
@@ -66,7 +67,7 @@ async def test_edit_save_restart_keeps_values():
     assert data["gemini"]["temperature"] == 0.4
     assert data["images"]["auto_save"] is False
 
-    restarted = make_app()
+    restarted = make_app(environ={"GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url})
     async with restarted.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert restarted.settings.gemini.temperature == 0.4
