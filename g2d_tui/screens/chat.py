@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from g2d_tui.app import G2DApp
     from g2d_tui.settings.model import Settings
 
+
+KEY_READY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "keys.ready_hf"}
+"""The note that replaces each "no key yet" note once that key is set."""
+
 COLLECT_AFTER_REPLY = 1.0
 """Seconds after a reply ends before the garbage collection it put off (see gc_policy.streaming)."""
 
@@ -290,6 +294,18 @@ class ChatScreen(ImagineMixin, Screen[None]):
                 picker.value = value
         if self.app.effective.gemini_api_key and not self.app.chat_models:
             self.load_models()
+        self._settle_missing_key_notes()
+
+    def _settle_missing_key_notes(self) -> None:
+        """A "no key yet" note whose key is now set gives way to one saying it is ready:
+        left as it was, it contradicted the settings just saved."""
+        missing = set(self.app.missing_keys())
+        for note in self.log_view.query(Note):
+            ready_key = KEY_READY_NOTES.get(note.key)
+            if ready_key is not None and note.key not in missing:
+                note.key, note.params = ready_key, {}
+                note.remove_class("-warning").add_class("-info")
+                note.retranslate()
 
     # -- actions ------------------------------------------------------------------------
 
