@@ -86,15 +86,32 @@ def get_language() -> str:
     return _current
 
 
+def _message(key: str) -> str | None:
+    text = catalogue(_current).get(key)
+    return catalogue(DEFAULT_LANGUAGE).get(key) if text is None else text
+
+
+def plural_form(count: int) -> str:
+    """The CLDR plural category of ``count`` in the current language: English says "one"
+    only of 1; Portuguese also of 0 ("0 imagem")."""
+    if _current == "pt-BR":
+        return "one" if count in (0, 1) else "other"
+    return "one" if count == 1 else "other"
+
+
 def t(key: str, /, **fmt: object) -> str:
     """Translate ``key`` into the current language and format it with ``fmt``.
 
     A key missing in the current language falls back to English; a key missing
-    everywhere returns the key itself, so a gap shows up instead of crashing.
+    everywhere returns the key itself, so a gap shows up instead of crashing. A message
+    that depends on ``count`` is a table of plural forms (``one``, ``other``).
     """
-    text = catalogue(_current).get(key)
+    text = _message(key)
+    count = fmt.get("count")
+    if text is None and isinstance(count, int):
+        text = _message(f"{key}.{plural_form(count)}")
     if text is None:
-        text = catalogue(DEFAULT_LANGUAGE).get(key, key)
+        text = key
     if fmt:
         try:
             return text.format(**resolve(fmt))

@@ -184,7 +184,7 @@ async def test_corrupt_toml_starts_with_defaults_message_and_backup(fake_gemini)
         backups = _backups(path)
         assert len(backups) == 1
         assert f"A copy of the original settings file was kept at {display_path(backups[0])}." in shown
-        assert any("settings file had 1 problem" in str(n.message) for n in app._notifications)
+        assert any("settings file had one problem;" in str(n.message) for n in app._notifications)
         await assert_hello_works(pilot, fake_gemini)
         assert path.read_bytes() == CORRUPT  # untouched while the app runs
     assert path.read_bytes() == CORRUPT

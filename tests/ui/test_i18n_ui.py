@@ -272,7 +272,7 @@ async def test_settings_screen_is_all_portuguese(fake_gemini):
         field.value = "7"
         await pilot.pause()
         assert "Precisa estar entre 0 e 2" in str(screen.query_one("#hint-gemini--temperature").render())
-        assert "Campos que precisam de atenção: 1" in str(screen.query_one("#settings-status").render())
+        assert "1 campo precisa de atenção" in str(screen.query_one("#settings-status").render())
         field.value = "0.5"
         await pilot.pause()
         assert "Alterações não salvas" in str(screen.query_one("#settings-status").render())

@@ -28,6 +28,7 @@ TRANSLATIONS = [language for language in LANGUAGES if language != i18n.DEFAULT_L
 SAME_AS_ENGLISH_OK = {
     "settings.placeholder.images.negative_prompt",  # an example prompt: Stable Diffusion prompts are written in English
 }
+PLURAL_FORMS = ("one", "other")
 KEY_LITERAL = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 NOT_KEYS = re.compile(r"\.(tcss|toml|py|png|svg|json|md|txt)$")  # file names that look like keys
 
@@ -233,6 +234,27 @@ def test_footer_labels_stay_short():
 # -- keys used by the code --------------------------------------------------------------
 
 
+def forms(messages: dict[str, str], key: str, counted: bool) -> list[str]:
+    """The text(s) ``t(key)`` can show: the message, or its plural forms if it is given a count."""
+    if key in messages:
+        return [messages[key]]
+    plural = [messages[f"{key}.{form}"] for form in PLURAL_FORMS if f"{key}.{form}" in messages]
+    return plural if counted and len(plural) == len(PLURAL_FORMS) else []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plural_tables_have_exactly_the_forms_t_picks_from(language):
+    children: dict[str, set[str]] = {}
+    for key in merged(language):
+        table, _, name = key.rpartition(".")
+        children.setdefault(table, set()).add(name)
+    # A table of nothing but plural forms is a counted message (chat.stopped.other is not one).
+    tables = {table: names for table, names in children.items() if names <= set(PLURAL_FORMS)}
+    assert tables, "no plural table found: the scan is broken"
+    incomplete = [f"{table}: {sorted(found)}" for table, found in tables.items() if found != set(PLURAL_FORMS)]
+    assert not incomplete, "\n".join(incomplete)
+
+
 def test_literal_t_calls_use_existing_keys():
     english = merged("en")
     missing, seen = [], 0
@@ -243,7 +265,8 @@ def test_literal_t_calls_use_existing_keys():
         if keys is None:
             continue
         seen += 1
-        missing += [f"{where(path, call)} t({key!r})" for key in keys if key not in english]
+        counted = any(keyword.arg == "count" for keyword in call.keywords)
+        missing += [f"{where(path, call)} t({key!r})" for key in keys if not forms(english, key, counted)]
     assert seen > 50, "the ast scan found suspiciously few t() calls"
     assert not missing, "\n".join(missing)
 
@@ -256,7 +279,10 @@ def test_literal_t_calls_pass_every_placeholder():
             continue  # t(key, **params): checked at run time
         for key in literal_keys(call.args[0]) or []:
             given = {keyword.arg for keyword in call.keywords}
-            needed = placeholders(english.get(key, ""))
+            texts = forms(english, key, "count" in given)
+            needed = set().union(*map(placeholders, texts))
+            if len(texts) > 1:
+                needed.add("count")  # it picks the plural form
             if needed - given:
                 problems.append(f"{where(path, call)} t({key!r}) lacks {sorted(needed - given)}")
             if given - needed:
@@ -357,6 +383,6 @@ def test_every_key_looking_literal_in_the_code_exists():
             if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in in_f_strings:
                 continue
             text = node.value
-            if KEY_LITERAL.match(text) and not NOT_KEYS.search(text) and text.split(".")[0] in namespaces and text not in english:
+            if KEY_LITERAL.match(text) and not NOT_KEYS.search(text) and text.split(".")[0] in namespaces and not forms(english, text, True):
                 missing.append(f"{where(path, node)} {text!r}")
     assert not missing, "\n".join(missing)

@@ -31,8 +31,24 @@ def test_missing_key_falls_back_to_english_then_key(monkeypatch):
 
 
 def test_format_placeholders_and_bad_params_do_not_crash():
-    assert "5" in i18n.t("settings.fix_errors", count=5)
-    assert i18n.t("settings.fix_errors") == i18n.catalogue("en")["settings.fix_errors"]
+    assert i18n.t("config.bad_value", name="x") == i18n.catalogue("en")["config.bad_value"]  # {reason} not given
+    assert i18n.t("settings.fix_errors", count="five") == "settings.fix_errors"  # no count to pick a form by
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("en", 1, "1 image in progress"),
+        ("en", 2, "2 images in progress"),
+        ("en", 0, "0 images in progress"),
+        ("pt-BR", 1, "1 imagem em andamento"),
+        ("pt-BR", 3, "3 imagens em andamento"),
+        ("pt-BR", 0, "0 imagem em andamento"),  # CLDR: Portuguese counts 0 as "one"
+    ],
+)
+def test_counted_messages_take_the_plural_form_of_the_language(language, count, expected):
+    i18n.set_language(language)
+    assert i18n.t("imagine.running", count=count) == expected
 
 
 def test_number_format_follows_language():
