@@ -75,9 +75,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it and friends: not needed at start-up
 
+        from g2d_tui.widgets.footer import Footer
+
         with VerticalScroll():
             yield Markdown(help_markdown(self.app._keymap))
             yield Static(t("help.close"), id="help-close")
+        yield Footer(compact=True)  # "esc Close" in sight, not only at the end of the scroll
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
