@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.worker import Worker, get_current_worker
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
@@ -71,6 +73,8 @@ class G2DApp(App[None]):
         self.chat_models: list[str] = []
         """Model ids from the API, filled by the chat screen's model-list worker."""
         self.last_input = time.monotonic()
+        self._only_waiting: set[Worker] = set()
+        """Running workers that are only waiting on the network (see ``only_waiting``)."""
 
     # -- services -----------------------------------------------------------------------
 
@@ -145,9 +149,25 @@ class G2DApp(App[None]):
         """A full garbage-collector pass (100-250 ms) waits until nobody could see it."""
         if not gc_policy.refreeze_due() or time.monotonic() - self.last_input < IDLE_BEFORE_HOUSEKEEPING:
             return
-        if any(worker.is_running for worker in self.workers):  # a reply, an image, a save...
-            return
+        if any(worker.is_running and worker not in self._only_waiting for worker in self.workers):
+            return  # a reply, a picture being decoded, a save...
         gc_policy.refreeze_when_idle()
+
+    @contextmanager
+    def only_waiting(self) -> Iterator[None]:
+        """The current worker only waits on the network meanwhile: put-off housekeeping may run.
+
+        An /imagine waits seconds (a minute when the model is loading) for its prompt and
+        picture. Counted as running work, back-to-back /imagines never left an idle moment
+        for the refreeze, and the full pass after each archived card grew with the session.
+        A pause now falls on a spinner, while nothing is typed.
+        """
+        worker = get_current_worker()
+        self._only_waiting.add(worker)
+        try:
+            yield
+        finally:
+            self._only_waiting.discard(worker)
 
     async def on_unmount(self) -> None:
         await self._close_services()

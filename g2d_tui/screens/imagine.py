@@ -51,7 +51,8 @@ class ImagineMixin:
         if self._pictures_prepared is None and renderer in ("sixel", "tgp"):
             self._pictures_prepared = self._prepare_pictures(renderer)
         try:
-            prompt = await app.gemini.write_image_prompt(request, app.settings.gemini.max_prompt_tokens)
+            with app.only_waiting():
+                prompt = await app.gemini.write_image_prompt(request, app.settings.gemini.max_prompt_tokens)
             card.set_prompt(prompt)
             image_request = ImageRequest(
                 prompt=prompt.prompt,
@@ -63,7 +64,8 @@ class ImagineMixin:
                 seed=images.seed,
                 source_request=request,
             )
-            image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
+            with app.only_waiting():
+                image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
             card.decoding()
             picture = await self._picture_widget(image, renderer)
             image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy

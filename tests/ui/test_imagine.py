@@ -11,7 +11,7 @@ from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import UserPrompt
 from tests.fakes.gemini_server import Error as GeminiErrorReply
-from tests.fakes.hf_server import Black, Bomb, Corrupt, Error, Loading, Png
+from tests.fakes.hf_server import Black, Bomb, Corrupt, Default, Error, Loading, Png
 from tests.ui.helpers import keyed_settings, make_app
 from tests.ui.test_chat_screen import send, settle
 
@@ -59,6 +59,41 @@ async def test_pipeline_saves_png_with_metadata(fake_gemini, fake_hf, tmp_path, 
     generate = fake_gemini.requests_to("generate")[0].json
     assert generate["generationConfig"]["responseMimeType"] == "application/json"
     assert "a red fox in the snow" in str(generate["contents"])
+
+
+async def test_the_put_off_refreeze_runs_while_an_imagine_only_waits_for_its_picture(fake_gemini, fake_hf, tmp_path, monkeypatch):
+    """Counted as running work, back-to-back /imagines left it no idle moment at all."""
+    import time
+
+    from g2d_tui import app as app_module
+    from g2d_tui import gc_policy
+
+    monkeypatch.setattr(app_module, "IDLE_BEFORE_HOUSEKEEPING", 0.4)
+    refrozen: list[tuple[float, str]] = []
+    due: list[bool] = []
+    fake_hf.enqueue(Default(delay=1.5))
+    app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(gc_policy, "refreeze_when_idle", lambda: (refrozen.append((time.monotonic(), card.state)), due.clear()))
+        monkeypatch.setattr(gc_policy, "refreeze_due", lambda: bool(due))
+        await send(pilot, "/imagine a lighthouse")
+        card = app.screen.query_one(ImageCard)
+        due.append(True)
+        for _ in range(100):
+            if card.state == "shown":
+                break
+            await pilot.pause(0.05)
+        assert card.state == "shown"
+        assert len(refrozen) == 1
+        at, state = refrozen[0]
+        assert at >= app.last_input + 0.4 and state != "shown"  # during the wait, after the idle delay
+        assert not app._only_waiting  # the worker left its wait behind
+
+        due.append(True)
+        for _ in range(10):  # while the picture is decoded and saved it waited; now idle again
+            await pilot.pause(0.1)
+        assert len(refrozen) == 2
 
 
 async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_path):
