@@ -92,7 +92,12 @@ def run_once(kind: str, mode: str = "silent", timeout: float = 30.0) -> dict:
 
 
 def measure(repetitions: int, mode: str = "silent") -> dict:
-    """Alternate hello/app ``repetitions`` times each; medians and the ratio."""
+    """Alternate hello/app ``repetitions`` times each; medians and the ratio.
+
+    The ratio is the median of each pair's ratio (app / the hello run just before it): on a
+    shared machine a slow spell spans a few runs, and a pair shares it, while the ratio of the
+    two medians can take its app median from a slow spell and its hello median from a calm one.
+    """
     dead = f"http://127.0.0.1:{closed_port()}"
     write_keyed_settings(dead, dead)
     run_once("hello", mode)  # warm the OS file cache and .pyc files, not counted
@@ -113,7 +118,8 @@ def measure(repetitions: int, mode: str = "silent") -> dict:
         "mode": mode,
         "hello_median": median(hello),
         "app_median": median(app),
-        "ratio": median(app) / median(hello),
+        "ratio": median([a / h for h, a in zip(hello, app)]),
+        "ratio_of_medians": median(app) / median(hello),
         "terminal_probe_median": median(probes),
         "probe_wait_median": median(waits),
         "runs": runs,

@@ -17,7 +17,8 @@ Method
    the first frame of the chat screen (welcome notes mounted) has been written. The g2d-tui runner
    goes through ``g2d_tui.__main__.main([])`` with a settings file holding fake keys that point
    at a closed loopback port (the model-list worker fails fast). The bare app is a Textual App
-   with ``Static("Hello")`` + ``Footer``. Runs alternate hello/app; medians are reported; an
+   with ``Static("Hello")`` + ``Footer``. Runs alternate hello/app (11 pairs, 3 in quick mode); the
+   target row is the median of each pair's ratio, next to the ratio of the two medians; an
    uncounted warm-up run of each first writes bytecode, as a user's first launch does. The
    parent does not answer terminal queries ("silent" terminal), so the app's graphics probe
    (``terminal_probe.py``: Kitty, cell size and DA1 queries at once) waits its 100 ms timeout in
@@ -90,13 +91,14 @@ def verdict(value: float, target: float) -> bool:
 
 
 def cold_rows(quick: bool) -> list[Row]:
-    reps = 3 if quick else 7
+    reps = 3 if quick else 11
     silent = cold_start.measure(reps, "silent")
     rows = [
         Row("cold start: bare Textual app (median)", ms(silent["hello_median"]), raw=silent),
         Row("cold start: g2d-tui to chat screen (median)", ms(silent["app_median"])),
-        Row("cold start: ratio g2d-tui / bare", f"{silent['ratio']:.2f}", f"<= {TARGETS['ratio']}",
+        Row("cold start: ratio g2d-tui / bare (median of paired runs)", f"{silent['ratio']:.2f}", f"<= {TARGETS['ratio']}",
             verdict(silent["ratio"], TARGETS["ratio"])),
+        Row("  ratio of the two medians", f"{silent['ratio_of_medians']:.2f}"),
         Row("  terminal graphics probe (silent tty: one timeout)", ms(silent["terminal_probe_median"])),
         Row("    of which the app waited for", ms(silent["probe_wait_median"])),
     ]
@@ -119,8 +121,9 @@ def cold_rows(quick: bool) -> list[Row]:
     rows.append(Row("  RSS of the real app at first paint (median)", f"{median([r['rss_mb'] for r in app_runs]):.1f} MB"))
     if not quick:
         da1 = cold_start.measure(reps, "da1")
-        rows.append(Row("cold start ratio, tty answering DA1 (xterm-like)", f"{da1['ratio']:.2f}", f"<= {TARGETS['ratio']}",
-                        verdict(da1["ratio"], TARGETS["ratio"]), raw=da1))
+        rows.append(Row("cold start ratio, tty answering DA1 (xterm-like, median of paired runs)", f"{da1['ratio']:.2f}",
+                        f"<= {TARGETS['ratio']}", verdict(da1["ratio"], TARGETS["ratio"]), raw=da1))
+        rows.append(Row("  ratio of the two medians (DA1)", f"{da1['ratio_of_medians']:.2f}"))
         rows.append(Row("  terminal graphics probe (DA1 answered)", ms(da1["terminal_probe_median"])))
     return rows
 
