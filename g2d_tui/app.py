@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.worker import Worker, get_current_worker
+from textual.worker import NoActiveWorker, Worker, get_current_worker
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
@@ -153,21 +153,33 @@ class G2DApp(App[None]):
             return  # a reply, a picture being decoded, a save...
         gc_policy.refreeze_when_idle()
 
+    def note_waiting(self, waiting: bool) -> None:
+        """Whether the current worker is now only waiting on the network: put-off
+        housekeeping may then run (see ``only_waiting``). Outside a worker: nothing to note."""
+        try:
+            worker = get_current_worker()
+        except NoActiveWorker:
+            return
+        if waiting:
+            self._only_waiting.add(worker)
+        else:
+            self._only_waiting.discard(worker)
+
     @contextmanager
     def only_waiting(self) -> Iterator[None]:
-        """The current worker only waits on the network meanwhile: put-off housekeeping may run.
+        """The current worker only waits on the network meanwhile (``note_waiting`` can say
+        otherwise for a moment, e.g. while a picture that came is checked).
 
         An /imagine waits seconds (a minute when the model is loading) for its prompt and
         picture. Counted as running work, back-to-back /imagines never left an idle moment
         for the refreeze, and the full pass after each archived card grew with the session.
         A pause now falls on a spinner, while nothing is typed.
         """
-        worker = get_current_worker()
-        self._only_waiting.add(worker)
+        self.note_waiting(True)
         try:
             yield
         finally:
-            self._only_waiting.discard(worker)
+            self.note_waiting(False)
 
     async def on_unmount(self) -> None:
         await self._close_services()

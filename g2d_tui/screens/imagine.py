@@ -44,7 +44,7 @@ class ImagineMixin:
     @work(group="imagine", exit_on_error=False)
     async def imagine(self, request: str, card: ImageCard, user: UserPrompt, typed: str) -> None:
         """Ask Gemini for a prompt, draw it, show it, save it. Several may run at once."""
-        from g2d_tui.services.images.base import ImageRequest
+        from g2d_tui.services.images.base import ImageRequest, Progress
 
         app, images = self.app, self.app.settings.images
         renderer = renderer_name()
@@ -64,8 +64,13 @@ class ImagineMixin:
                 seed=images.seed,
                 source_request=request,
             )
+            def on_progress(progress: Progress) -> None:
+                # The bytes are in: checking and decoding them is work a pause would hold up.
+                app.note_waiting(progress.kind != "checking")
+                card.on_progress(progress)
+
             with app.only_waiting():
-                image = await app.image_backend.generate(image_request, on_progress=card.on_progress)
+                image = await app.image_backend.generate(image_request, on_progress=on_progress)
             card.decoding()
             picture = await self._picture_widget(image, renderer)
             image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy

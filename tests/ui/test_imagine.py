@@ -62,15 +62,26 @@ async def test_pipeline_saves_png_with_metadata(fake_gemini, fake_hf, tmp_path, 
 
 
 async def test_the_put_off_refreeze_runs_while_an_imagine_only_waits_for_its_picture(fake_gemini, fake_hf, tmp_path, monkeypatch):
-    """Counted as running work, back-to-back /imagines left it no idle moment at all."""
+    """Counted as running work, back-to-back /imagines left it no idle moment at all; but the
+    picture that came is checked and decoded as work (a pause there would hold it up)."""
     import time
 
     from g2d_tui import app as app_module
     from g2d_tui import gc_policy
+    from g2d_tui.services import image_codec
 
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "halfcell")
     monkeypatch.setattr(app_module, "IDLE_BEFORE_HOUSEKEEPING", 0.4)
     refrozen: list[tuple[float, str]] = []
     due: list[bool] = []
+    waiting_while_checked: list[bool] = []
+    real_inspect = image_codec.inspect
+
+    def inspect(data):
+        waiting_while_checked.append(bool(app._only_waiting))
+        return real_inspect(data)
+
+    monkeypatch.setattr(image_codec, "inspect", inspect)
     fake_hf.enqueue(Default(delay=1.5))
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -85,14 +96,21 @@ async def test_the_put_off_refreeze_runs_while_an_imagine_only_waits_for_its_pic
                 break
             await pilot.pause(0.05)
         assert card.state == "shown"
+        assert waiting_while_checked == [False]
         assert len(refrozen) == 1
         at, state = refrozen[0]
-        assert at >= app.last_input + 0.4 and state != "shown"  # during the wait, after the idle delay
+        assert at >= app.last_input + 0.4 and state == "generating"  # during the wait, after the idle delay
+        for _ in range(50):
+            if card.saved_path is not None:
+                break
+            await pilot.pause(0.05)
         assert not app._only_waiting  # the worker left its wait behind
 
         due.append(True)
-        for _ in range(10):  # while the picture is decoded and saved it waited; now idle again
-            await pilot.pause(0.1)
+        for _ in range(60):  # the /imagine is over: the next one comes when idle, as before
+            await pilot.pause(0.05)
+            if len(refrozen) == 2:
+                break
         assert len(refrozen) == 2
 
 

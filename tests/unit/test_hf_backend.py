@@ -209,7 +209,7 @@ async def test_image_formats(fake_hf, make, behaviour, mime):
     seen: list[Progress] = []
     image = await make().generate(ImageRequest(prompt="p"), seen.append)
     assert (image.mime, image.width, image.height) == (mime, 64, 48)
-    assert [p.kind for p in seen] == ["sending", "downloading"]
+    assert [p.kind for p in seen] == ["sending", "downloading", "checking"]
 
 
 # --- cold start -------------------------------------------------------------
@@ -221,7 +221,7 @@ async def test_cold_start_is_waited_out(fake_hf, make, sleep):
     image = await make().generate(ImageRequest(prompt="p", seed=7), seen.append)
     assert image.seed == 7
     assert sleep.calls == [2.0, 20.0]  # capped at 20 s a step
-    assert [p.kind for p in seen] == ["sending", "loading", "sending", "loading", "sending", "downloading"]
+    assert [p.kind for p in seen] == ["sending", "loading", "sending", "loading", "sending", "downloading", "checking"]
     loading = [p for p in seen if p.kind == "loading"]
     assert [(p.wait, p.waited, p.limit) for p in loading] == [(2.0, 0.0, 300.0), (20.0, 2.0, 300.0)]
     assert len(fake_hf.requests) == 3

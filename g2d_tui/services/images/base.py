@@ -14,7 +14,7 @@ from g2d_tui.services.errors import ServiceError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-ProgressKind = Literal["sending", "loading", "retrying_black", "downloading"]
+ProgressKind = Literal["sending", "loading", "retrying_black", "downloading", "checking"]
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,7 @@ class HuggingFaceBackend:
             if status == 200:
                 mime = _mime(headers)
                 if mime in _IMAGE_MIMES or body.startswith(_MAGIC) or _is_webp(body):
+                    report(Progress("checking"))  # decoded, checked for black, previewed
                     info = await asyncio.to_thread(image_codec.inspect, body)
                     return body, info
                 if mime.startswith("image/"):
