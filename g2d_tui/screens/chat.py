@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from g2d_tui.settings.model import Settings
 
 
-KEY_READY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "keys.ready_hf"}
-"""The note that replaces each "no key yet" note once that key is set."""
+KEY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "keys.ready_hf"}
+"""Each "no key yet" note and the "ready" note it turns into once that key is set."""
 
 COLLECT_AFTER_REPLY = 1.0
 """Seconds after a reply ends before the garbage collection it put off (see gc_policy.streaming)."""
@@ -297,15 +297,17 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self._settle_missing_key_notes()
 
     def _settle_missing_key_notes(self) -> None:
-        """A "no key yet" note whose key is now set gives way to one saying it is ready:
-        left as it was, it contradicted the settings just saved."""
+        """A "no key yet" note whose key is now set says it is ready, and back if the key is
+        cleared again: left as it was, it contradicted the settings just saved."""
         missing = set(self.app.missing_keys())
         for note in self.log_view.query(Note):
-            ready_key = KEY_READY_NOTES.get(note.key)
-            if ready_key is not None and note.key not in missing:
-                note.key, note.params = ready_key, {}
-                note.remove_class("-warning").add_class("-info")
-                note.retranslate()
+            for missing_key, ready_key in KEY_NOTES.items():
+                if note.key in (missing_key, ready_key):
+                    wanted = missing_key if missing_key in missing else ready_key
+                    if note.key != wanted:
+                        note.key, note.params = wanted, {}
+                        note.set_class(wanted == missing_key, "-warning").set_class(wanted == ready_key, "-info")
+                        note.retranslate()
 
     # -- actions ------------------------------------------------------------------------
 

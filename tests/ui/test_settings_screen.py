@@ -46,7 +46,7 @@ async def test_first_run_without_keys_opens_settings_and_says_what_is_missing():
     assert not config_path().exists()
 
 
-async def test_a_key_saved_in_settings_turns_its_missing_key_note_into_a_ready_one(fake_gemini):
+async def test_a_key_saved_in_settings_turns_its_missing_key_note_into_a_ready_one_and_back(fake_gemini):
     app = make_app(environ={"GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url})
     async with app.run_test(size=(100, 30)) as pilot:
         await _type_into(pilot, "#gemini--api-key", "AIzaTEST123456")
@@ -62,6 +62,15 @@ async def test_a_key_saved_in_settings_turns_its_missing_key_note_into_a_ready_o
         # The token for /imagine is still missing: its note stays as it was.
         assert "No Hugging Face token" in str(notes["keys.missing_hf"].render())
         assert notes["keys.missing_hf"].has_class("-warning")
+
+        await pilot.press("f2")
+        await _type_into(pilot, "#gemini--api-key", "")
+        await pilot.press("ctrl+s")
+        await app.screen.workers.wait_for_complete()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert ready.key == "keys.missing_gemini"  # the key is gone again: so is "ready"
+        assert "No Gemini API key" in str(ready.render()) and ready.has_class("-warning") and not ready.has_class("-info")
 
 
 async def test_edit_save_restart_keeps_values(fake_gemini):
