@@ -93,7 +93,8 @@ def _message(key: str) -> str | None:
 
 def plural_form(count: int) -> str:
     """The CLDR plural category of ``count`` in the current language: English says "one"
-    only of 1; Portuguese also of 0 ("0 imagem")."""
+    only of 1; Portuguese also of 0 (as gettext's pt_BR rule). Nothing here counts 0, so a
+    "one" form may say "one" in words."""
     if _current == "pt-BR":
         return "one" if count in (0, 1) else "other"
     return "one" if count == 1 else "other"
@@ -107,9 +108,10 @@ def t(key: str, /, **fmt: object) -> str:
     that depends on ``count`` is a table of plural forms (``one``, ``other``).
     """
     text = _message(key)
-    count = fmt.get("count")
-    if text is None and isinstance(count, int):
-        text = _message(f"{key}.{plural_form(count)}")
+    if text is None and "count" in fmt:
+        count = fmt["count"]
+        # A count that is not a whole number (a float, digits already formatted) is plural.
+        text = _message(f"{key}.{plural_form(count) if type(count) is int else 'other'}")
     if text is None:
         text = key
     if fmt:

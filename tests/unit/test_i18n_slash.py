@@ -32,7 +32,9 @@ def test_missing_key_falls_back_to_english_then_key(monkeypatch):
 
 def test_format_placeholders_and_bad_params_do_not_crash():
     assert i18n.t("config.bad_value", name="x") == i18n.catalogue("en")["config.bad_value"]  # {reason} not given
-    assert i18n.t("settings.fix_errors", count="five") == "settings.fix_errors"  # no count to pick a form by
+    assert i18n.t("settings.fix_errors", count="five") == "Fix the five highlighted fields before saving."
+    assert i18n.t("imagine.running", count=True) == "True images in progress"  # a bool is no count: plural
+    assert i18n.t("settings.fix_errors") == "settings.fix_errors"  # no count to pick a form by
 
 
 @pytest.mark.parametrize(
