@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 import pytest
@@ -34,26 +35,52 @@ def isolated_home(tmp_path, monkeypatch):
     i18n.set_language("en")
 
 
-LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+def _is_loopback(host) -> bool:
+    """True for this machine: None or "" (every local interface), localhost, 127/8 and ::1."""
+    if host is None:
+        return True
+    name = (host.decode() if isinstance(host, bytes) else str(host)).lower().rstrip(".")
+    if name in ("", "localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%")[0])  # "%eth0": an IPv6 zone
+    except ValueError:
+        return False  # a name other than localhost
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch):
-    """Fail any test whose code looks up a host other than loopback (a real service).
+    """Fail any test whose code looks up or connects to a host other than loopback.
 
-    The lookup is refused, so the app meets a network error and may well carry on: the
-    test is failed at teardown, where it cannot be swallowed.
+    The lookup or connection is refused, so the app meets a network error and may well
+    carry on: the test is failed at teardown, where it cannot be swallowed. Connections
+    are checked too, as an address given as digits is not looked up.
     """
-    real_getaddrinfo = socket.getaddrinfo
+    real_getaddrinfo, real_connect, real_connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
     reached: list[str] = []
 
+    def refuse(host) -> None:
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        reached.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, f"tests must not reach {host}")
+
     def getaddrinfo(host, *args, **kwargs):
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        if name not in LOOPBACK_HOSTS:
-            reached.append(name)
-            raise socket.gaierror(socket.EAI_NONAME, f"tests must not reach {name}")
+        if not _is_loopback(host):
+            refuse(host)
         return real_getaddrinfo(host, *args, **kwargs)
 
+    def checked(real):
+        def connect(sock, address):
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+                refuse(address[0])
+            return real(sock, address)
+
+        return connect
+
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield
+    monkeypatch.setattr(socket.socket, "connect", checked(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", checked(real_connect_ex))
+    yield reached  # what was refused so far (a test of this guard clears it)
     assert not reached, f"the test tried to reach {sorted(set(reached))}; use a loopback fake"
