@@ -126,8 +126,12 @@ async def test_error_shows_message_restores_text_and_next_message_works(fake_gem
 async def test_model_picker_is_filled_from_the_api_and_choice_persists(fake_gemini):
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
-        await settle(pilot)
-        picker = app.screen.query_one("#chat-model", Select)
+        for _ in range(250):  # the listing starts after the first frame: settle() may come first
+            await settle(pilot)
+            picker = app.screen.query_one_optional("#chat-model", Select)
+            if picker is not None and app.chat_models:
+                break
+            await pilot.pause(0.02)
         names = [str(option[0]) for option in picker._options]
         assert len(names) > 2
         assert not any("embedding" in name for name in names)
