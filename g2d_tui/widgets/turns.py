@@ -258,11 +258,22 @@ class FrozenMarkdown(LinesKeptOnNewHeight, Widget):
     def get_content_height(self, container, viewport, width: int) -> int:
         return self.line_count
 
+    _line_style = None
+    """This widget's style while its lines render: the same for each, and ~50 µs to work out."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = None
+
     def render_line(self, y: int) -> Strip:
+        style = self._line_style or self.rich_style
         if y >= len(self._lines):
-            return Strip.blank(self.size.width, self.rich_style)
+            return Strip.blank(self.size.width, style)
         styles = PALETTE.styles
-        return Strip([Segment(text, styles[number]) for text, number in self._lines[y]]).apply_style(self.rich_style)
+        return Strip([Segment(text, styles[number]) for text, number in self._lines[y]]).apply_style(style)
 
 
 class GeminiReply(LinesKeptOnNewHeight, Vertical):
