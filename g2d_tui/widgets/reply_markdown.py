@@ -212,11 +212,29 @@ class _GrowingHeading:
             await super()._update_from_block(block)
 
 
+class ReplyFence(MarkdownFence):
+    """A code block whose language is never guessed.
+
+    Without a language (or before it has streamed in: a fence's first line can arrive as
+    three backticks alone) Textual asks Pygments to guess one, which imports every lexer
+    the first time (~300 ms: a stall of 250-470 ms, now and then, in a streamed reply) and
+    tries them all on the code at each update. Rich, which draws the finished part of a
+    reply, shows such a block as plain text; so does this.
+    """
+
+    @classmethod
+    def highlight(cls, code: str, language: str, ansi: bool = False, dark: bool = False) -> Content:
+        return super().highlight(code, language.partition(" ")[0] or "text", ansi, dark)
+
+
 class ReplyMarkdown(Markdown):
-    """Textual's Markdown whose lists and headings grow in place while a reply streams."""
+    """Textual's Markdown whose lists and headings grow in place while a reply streams,
+    and whose code blocks are not highlighted by guesswork."""
 
     BLOCKS = {
         **Markdown.BLOCKS,
+        "fence": ReplyFence,
+        "code_block": ReplyFence,
         "bullet_list_open": GrowingBulletList,
         "ordered_list_open": GrowingOrderedList,
         **{

@@ -123,3 +123,30 @@ async def test_a_list_drawn_as_one_widget_looks_like_textuals_and_turns_into_row
         outer = streamed.query(GrowingBulletList).first()
         assert outer._items is None and len(outer.query_children(Horizontal)) == 3
         assert_drawn_alike(app)
+
+
+async def test_code_blocks_are_never_highlighted_by_guesswork(monkeypatch):
+    """A fence streams in as "```" before its language (or has none): Textual guessed one, which
+    imports every Pygments lexer the first time (~300 ms on the event loop) and tries them all."""
+    import pygments.lexers
+
+    from g2d_tui.widgets.reply_markdown import ReplyFence
+
+    guesses = []
+    real_guess = pygments.lexers.guess_lexer
+    monkeypatch.setattr(pygments.lexers, "guess_lexer", lambda *args, **kwargs: guesses.append(args) or real_guess(*args, **kwargs))
+    class Streamed(Twin):  # no plain Markdown beside it: that one does guess
+        def compose(self) -> ComposeResult:
+            yield ReplyMarkdown(id="streamed")
+
+    document = "Intro.\n\n```python\ndef f(x):\n    return x\n```\n\nOutput:\n\n```\n$ run it\n```\n\nThe end.\n"
+    app = Streamed(document)
+    async with app.run_test(size=(60, 60)) as pilot:
+        streamed = await stream_into(app, pilot)  # 5-character pieces: "```" comes alone, then "pytho"
+        fences = streamed.query(ReplyFence)
+        assert [fence.lexer for fence in fences] == ["python", ""]
+        python, plain = (fence._highlighted_code for fence in fences)
+        assert {span.style for span in python.spans} > {"$text"}
+        assert {span.style for span in plain.spans} <= {"$text"}  # plain, as Rich draws the frozen part
+        assert plain.plain.strip() == "$ run it"
+    assert guesses == []
