@@ -180,7 +180,14 @@ async def render_markdown_slices(source: str, width: int) -> list[Line]:
 def warm_up_markdown_rendering() -> None:
     """Render a tiny reply once, off the event loop, so the first real one does not pay for
     importing Rich's Markdown, Pygments and its colour theme (stalls of 60-170 ms early in it)."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     render_markdown_lines("# g2d\n\n- item\n\n```python\nprint(1)\n```\n", 40)
+    try:  # Pygments then looks through the plugin lexers (~30 ms, once): a half-streamed "```pyt"
+        get_lexer_by_name("g2d-no-such-language")
+    except ClassNotFound:
+        pass
 
 
 class FrozenMarkdown(LinesKeptOnNewHeight, Widget):
