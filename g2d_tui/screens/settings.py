@@ -31,7 +31,9 @@ class SettingsScreen(Screen[None]):
 
     app: G2DApp
     BINDINGS = [
-        bind("ctrl+s", "save", "save_settings", priority=True),
+        # Not a priority binding: those run as the key comes in, before the keys ahead of it
+        # have reached the focused field, and a fast "type, ctrl+s" saved the old value.
+        bind("ctrl+s", "save", "save_settings"),
         bind("ctrl+r", "revert", "revert_settings"),
         bind("ctrl+t", "toggle_secrets", "toggle_secrets"),
         bind("escape", "close", "close_settings"),

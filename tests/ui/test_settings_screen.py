@@ -73,6 +73,26 @@ async def test_a_key_saved_in_settings_turns_its_missing_key_note_into_a_ready_o
         assert "No Gemini API key" in str(ready.render()) and ready.has_class("-warning") and not ready.has_class("-info")
 
 
+async def test_ctrl_s_right_after_fast_typing_saves_what_was_typed(fake_gemini):
+    """Keys from the terminal come in a burst (a paste, a fast typist): ctrl+s saved the field as
+    it was before the keys ahead of it had reached the input, and the typed key was lost."""
+    from textual import events
+
+    app = make_app(environ={"GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settings_ready(pilot)
+        assert app.focused is app.screen.query_one("#gemini--api-key", Input)
+        for char in "AIzaBURST123":  # as the driver sends them: no waiting in between
+            app.post_message(events.Key(char, char))
+        app.post_message(events.Key("ctrl+s", None))
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if config_path().exists():
+                break
+        await app.screen.workers.wait_for_complete()
+    assert tomllib.loads(config_path().read_text(encoding="utf-8"))["gemini"]["api_key"] == "AIzaBURST123"
+
+
 async def test_edit_save_restart_keeps_values(fake_gemini):
     # The saved key makes the app list models: from the loopback fake, not the real service.
     app = make_app(environ={"GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url})
