@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.worker import NoActiveWorker, Worker, get_current_worker
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from g2d_tui import gc_policy, i18n, textual_fixes
 from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds

@@ -64,6 +64,7 @@ class ImagineMixin:
                 seed=images.seed,
                 source_request=request,
             )
+
             def on_progress(progress: Progress) -> None:
                 # The bytes are in: checking and decoding them is work a pause would hold up.
                 app.note_waiting(progress.kind != "checking")
