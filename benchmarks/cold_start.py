@@ -27,7 +27,7 @@ import termios
 import time
 from pathlib import Path
 
-from benchmarks.common import REPO_ROOT, closed_port, median, write_keyed_settings
+from benchmarks.common import REPO_ROOT, child_environ, closed_port, median, write_keyed_settings
 
 RUNNER = Path(__file__).with_name("startup_runner.py")
 MARK = b"BENCH-PAINTED "
@@ -42,12 +42,8 @@ def run_once(kind: str, mode: str = "silent", timeout: float = 30.0) -> dict:
     """One cold start of ``kind`` (``hello`` or ``app``); returns the parent's and the runner's timings."""
     master, slave = pty.openpty()
     _set_size(slave)
-    env = dict(os.environ, TERM="xterm-256color", COLUMNS="80", LINES="24")
+    env = child_environ(TERM="xterm-256color", COLUMNS="80", LINES="24")
     env.pop("TEXTUAL_DRIVER", None)
-    # pip compiles installed packages (textual included) to bytecode; an editable install's own
-    # modules are compiled on first import. Let the uncounted warm-up run write them, as a user's
-    # first launch does, even where the environment disables it.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     spawned = time.monotonic()
     env["BENCH_SPAWNED_AT"] = repr(spawned)
     proc = subprocess.Popen(

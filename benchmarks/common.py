@@ -50,6 +50,19 @@ def isolate(base: Path) -> dict[str, str]:
     return env
 
 
+def child_environ(**extra: str) -> dict[str, str]:
+    """The environment for a measured child process: ours, plus ``extra``, bytecode allowed.
+
+    pip compiles installed packages (textual included) to bytecode; an editable install's own
+    modules are compiled on first import, and a user's later launches load them. Where the
+    environment disables writing it, every run compiled them again (some of them on the event
+    loop, while it was timed): let the first, uncounted run write them, as a first launch does.
+    """
+    env = dict(os.environ, **extra)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (connections are refused at once)."""
     with socket.socket() as sock:

@@ -64,7 +64,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import cold_start  # noqa: E402
-from benchmarks.common import REPO_ROOT, Row, isolate, median, ms  # noqa: E402
+from benchmarks.common import REPO_ROOT, Row, child_environ, isolate, median, ms  # noqa: E402
 
 TARGETS = {"ratio": 1.3, "stall": 0.050, "last_chunk": 0.100, "image": 0.150, "rss_mb": 120.0}
 
@@ -73,17 +73,11 @@ def scenario(name: str, *args: str, timeout: float = 1800) -> dict:
     """Run ``benchmarks/scenarios.py`` in a child (fresh process, stdout not a tty) and return its JSON."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = Path(out.name)
-    env = os.environ.copy()
-    # As for the cold start: a user's first launch writes bytecode, later ones load it. Where
-    # the environment forbids writing it, every run compiled the app's lazily imported
-    # modules again (the reply's Markdown, the image services: a few ms each), some of them
-    # on the event loop while it was timed.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.scenarios", name, *args, "--out", str(path)],
             cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            timeout=timeout, env=env,
+            timeout=timeout, env=child_environ(),
         )
         if proc.returncode != 0 or not path.stat().st_size:
             raise RuntimeError(f"scenario {name} failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')[-3000:]}")
