@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 KEY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "keys.ready_hf"}
 """Each "no key yet" note and the "ready" note it turns into once that key is set."""
+_KEY_NOTE_PAIRS = {key: pair for pair in KEY_NOTES.items() for key in pair}
 
 COLLECT_AFTER_REPLY = 1.0
 """Seconds after a reply ends before the garbage collection it put off (see gc_policy.streaming)."""
@@ -301,13 +302,14 @@ class ChatScreen(ImagineMixin, Screen[None]):
         cleared again: left as it was, it contradicted the settings just saved."""
         missing = set(self.app.missing_keys())
         for note in self.log_view.query(Note):
-            for missing_key, ready_key in KEY_NOTES.items():
-                if note.key in (missing_key, ready_key):
-                    wanted = missing_key if missing_key in missing else ready_key
-                    if note.key != wanted:
-                        note.key, note.params = wanted, {}
-                        note.set_class(wanted == missing_key, "-warning").set_class(wanted == ready_key, "-info")
-                        note.retranslate()
+            pair = _KEY_NOTE_PAIRS.get(note.key)
+            if pair is None:
+                continue
+            missing_key, ready_key = pair
+            if missing_key in missing and note.key != missing_key:
+                note.show_message(missing_key, "warning")
+            elif missing_key not in missing and note.key != ready_key:
+                note.show_message(ready_key, "info")
 
     # -- actions ------------------------------------------------------------------------
 

@@ -445,6 +445,13 @@ class Note(Static):
         self.key = key
         self.params = params or {}
 
+    def show_message(self, key: str, level: str, **params: object) -> None:
+        """Say another catalogue message, at ``level``."""
+        self.key, self.params = key, params
+        for name in ("info", "warning", "error"):
+            self.set_class(name == level, f"-{name}")
+        self.retranslate()
+
     def retranslate(self) -> None:
         if self.key:
             self.update(Content(t(self.key, **self.params)))
