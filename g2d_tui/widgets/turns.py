@@ -276,7 +276,7 @@ class FrozenMarkdown(LinesKeptOnNewHeight, Widget):
             self._line_style = None
 
     def render_line(self, y: int) -> Strip:
-        style = self._line_style or self.rich_style
+        style = self.rich_style if self._line_style is None else self._line_style
         if y >= len(self._lines):
             return Strip.blank(self.size.width, style)
         styles = PALETTE.styles
