@@ -72,7 +72,7 @@ class FrameWatch:
 
 def build_app(gemini_url: str, hf_url: str, save_dir: Path):
     # The CLI probes the terminal before Textual starts; headless, there is nothing to ask.
-    from g2d_tui import terminal_probe
+    from g2d_tui.tuning import terminal_probe
 
     terminal_probe.install(None)
     from g2d_tui.app import G2DApp
@@ -89,7 +89,7 @@ async def until_idle_with_models(app, pilot, timeout: float = 30) -> None:
     idle-time collection the model list's freeze asks for (``gc_policy.refreeze_when_idle``,
     2 s after the last input): left pending, it could start in the moment between the
     monitor's start and the first key, and its pass (150-300 ms) was then counted."""
-    from g2d_tui import gc_policy
+    from g2d_tui.tuning import gc_policy
 
     deadline = time.perf_counter() + timeout
     while not app.chat_models or gc_policy.refreeze_due():

@@ -154,7 +154,7 @@ def _patch_chat(module) -> None:
 
 def run_app() -> None:
     sys.meta_path.insert(0, _Hook({
-        "g2d_tui.terminal_probe": _patch_probe,
+        "g2d_tui.tuning.terminal_probe": _patch_probe,
         "g2d_tui.app": _patch_app,
         "g2d_tui.screens.chat": _patch_chat,
     }))

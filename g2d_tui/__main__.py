@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from g2d_tui import __version__, gc_policy, i18n, terminal_probe
+from g2d_tui import __version__, i18n, tuning
 
 if TYPE_CHECKING:
     import argparse
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"g2d-tui {__version__}", help=t("cli.version"))
     parser.add_argument("--config", metavar=t("cli.path"), help=t("cli.config"))
     parser.add_argument("--lang", choices=list(i18n.LANGUAGES), help=t("cli.lang"))
+    parser.add_argument("--no-tuning", action="store_true", help=t("cli.no_tuning"))
     return parser
 
 
@@ -71,15 +72,18 @@ def main(argv: list[str] | None = None) -> None:
     if argv:
         lang = build_parser().parse_args(argv).lang
 
-    # Asking the terminal which graphics it supports (and its cell size) only works before
-    # Textual takes over. The probe mostly waits for answers, so it runs in a thread while
-    # this one imports the app; it is done before the app starts.
-    graphics = terminal_probe.probe_in_background()
-    gc_policy.pause_for_startup()  # the app's mount turns it back on
+    # Runtime tuning (g2d_tui/tuning) starts here or not at all: its terminal probe runs in
+    # a thread while this one imports the app, and its patches go in before the app is made.
+    tuned = tuning.wanted(argv)
+    off = tuning.pieces_off()
+    if tuned:
+        tuning.apply(without=off | {piece for piece in tuning.names() if piece not in tuning.EARLY})
     from g2d_tui.app import G2DApp
 
+    if tuned:
+        tuning.apply(without=off)
     app = G2DApp(store, loaded, language_from_cli=lang)
-    terminal_probe.install(graphics(timeout=3))
+    tuning.before_run()
     app.run()
 
 

@@ -15,8 +15,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
-from g2d_tui import gc_policy, i18n, textual_fixes
-from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds
+from g2d_tui import hooks, i18n
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes
 from g2d_tui.paths import display_path, styles_dir
@@ -28,10 +27,8 @@ if TYPE_CHECKING:
     from g2d_tui.services.images.base import ImageBackend
 
 
-textual_fixes.apply()
-
 IDLE_BEFORE_HOUSEKEEPING = 2.0
-"""Seconds without input or running work before put-off housekeeping runs (``gc_policy.refreeze_when_idle``)."""
+"""Seconds without input or running work before the app says it is idle (``hooks`` event ``idle``)."""
 
 
 class G2DApp(App[None]):
@@ -136,22 +133,21 @@ class G2DApp(App[None]):
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         self.set_keymap(self.settings.keymap)
-        freeze_long_lived()  # Textual, Rich and our modules: alive until exit
-        tune_thresholds()
-        self.set_interval(IDLE_BEFORE_HOUSEKEEPING / 2, self._housekeep_when_idle)
+        hooks.announce("app_mounted")
+        self.set_interval(IDLE_BEFORE_HOUSEKEEPING / 2, self._announce_idle)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
             self.last_input = time.monotonic()
         await super().on_event(event)
 
-    def _housekeep_when_idle(self) -> None:
-        """A full garbage-collector pass (100-250 ms) waits until nobody could see it."""
-        if not gc_policy.refreeze_due() or time.monotonic() - self.last_input < IDLE_BEFORE_HOUSEKEEPING:
+    def _announce_idle(self) -> None:
+        """Housekeeping that would be felt (a full garbage-collector pass) waits for this."""
+        if time.monotonic() - self.last_input < IDLE_BEFORE_HOUSEKEEPING:
             return
         if any(worker.is_running and worker not in self._only_waiting for worker in self.workers):
             return  # a reply, a picture being decoded, a save...
-        gc_policy.refreeze_when_idle()
+        hooks.announce("idle")
 
     def note_waiting(self, waiting: bool) -> None:
         """Whether the current worker is now only waiting on the network: put-off

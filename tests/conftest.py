@@ -12,6 +12,18 @@ pytest_plugins = ["tests.fakes.gemini_server", "tests.fakes.hf_server"]
 _SECRET_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "HF_TOKEN", "GOOGLE_GEMINI_BASE_URL", "G2D_HF_BASE_URL")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def runtime_tuning():
+    """The app under test is tuned as the entry point tunes it (all but the terminal probe:
+    no terminal here). ``G2D_TUI_NO_TUNING=1 python -m pytest`` runs the suite on stock Textual."""
+    from g2d_tui import tuning
+
+    if tuning.wanted():
+        tuning.apply(without={"terminal-probe"} | tuning.pieces_off())
+    yield
+    tuning.remove()
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Point every config/data/pictures location at ``tmp_path`` and drop real keys."""

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Select, Static
 
-from g2d_tui import gc_policy, slash, textual_fixes
+from g2d_tui import hooks, slash
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
 from g2d_tui.paths import display_path
@@ -20,7 +20,7 @@ from g2d_tui.messages import PromptSubmitted
 from g2d_tui.screens.imagine import ImagineMixin
 from g2d_tui.services.errors import ServiceError
 from g2d_tui.widgets.chat_log import ChatLog
-from g2d_tui.widgets.footer import Footer
+from textual.widgets import Footer
 from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt, warm_up_markdown_rendering
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 KEY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "keys.ready_hf"}
 """Each "no key yet" note and the "ready" note it turns into once that key is set."""
 _KEY_NOTE_PAIRS = {key: pair for pair in KEY_NOTES.items() for key in pair}
-
-COLLECT_AFTER_REPLY = 1.0
-"""Seconds after a reply ends before the garbage collection it put off (see gc_policy.streaming)."""
-
 
 class ChatScreen(ImagineMixin, Screen[None]):
     """Chat with Gemini; ``/imagine`` turns a request into a picture."""
@@ -65,7 +61,6 @@ class ChatScreen(ImagineMixin, Screen[None]):
         super().__init__()
         self._frame = 0
         self._activity_text = ""
-        self._collect_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top-bar"):
@@ -107,10 +102,10 @@ class ChatScreen(ImagineMixin, Screen[None]):
         except ImportError:  # another anyio layout: imported when first needed, as before
             pass
         import g2d_tui.services.image_store  # noqa: F401
-        import g2d_tui.widgets.graphics_picture  # noqa: F401
+        import g2d_tui.widgets.picture  # noqa: F401
 
     def _preload_widget_css(self) -> None:
-        textual_fixes.preload_default_css(self.app, _widgets_mounted_later())
+        hooks.announce("widgets_expected", app=self.app, widget_classes=_widgets_mounted_later())
 
     async def _mount_model_pickers(self) -> None:
         settings = self.app.settings
@@ -194,12 +189,10 @@ class ChatScreen(ImagineMixin, Screen[None]):
         """Stream Gemini's answer into ``reply``; on failure give the text back to the input."""
         gemini = self.app.gemini
         failed: ServiceError | None = None
-        if self._collect_timer is not None:  # this reply's end will run it
-            self._collect_timer.stop()
+        hooks.announce("reply_started")
         try:
-            with gc_policy.streaming():
-                async for chunk in gemini.stream(text):
-                    await reply.write(chunk)
+            async for chunk in gemini.stream(text):
+                await reply.write(chunk)
         except ServiceError as error:
             failed = error
         except asyncio.CancelledError:
@@ -208,8 +201,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         finally:
             await reply.finish_stream()
             self.busy = False
-            # The full pass the stream put off, once the reader has the end on screen.
-            self._collect_timer = self.set_timer(COLLECT_AFTER_REPLY, self._collect_after_reply)
+            hooks.announce("reply_finished")
         outcome = gemini.last_outcome
         if failed is not None:
             await self._reply_failed(failed, reply, user, typed)
@@ -218,11 +210,6 @@ class ChatScreen(ImagineMixin, Screen[None]):
             reply.set_state("truncated", t(f"chat.stopped.{reason.lower()}", reason=reason) if reason in ("MAX_TOKENS", "SAFETY", "RECITATION") else t("chat.stopped.other", reason=reason))
         else:
             reply.set_state("done")
-
-    def _collect_after_reply(self) -> None:
-        self._collect_timer = None
-        gc_policy.collect_while_quiet()
-        gc_policy.freeze_long_lived()  # the first reply may have imported the Gemini SDK
 
     async def _reply_failed(self, error: ServiceError, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
         if reply.text:
@@ -246,7 +233,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
             await self.log_view.add(Note(t(key, reason=error), "warning", key=key, params={"reason": error}))
             return
         finally:
-            gc_policy.freeze_long_lived()  # the Gemini SDK is imported by now
+            hooks.announce("modules_loaded")  # the Gemini SDK is imported by now
         self.app.chat_models = [model.name for model in models]
         if picker := self._picker("#chat-model"):
             picker.set_options(self._chat_model_options())
@@ -322,7 +309,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self.workers.cancel_group(self, "imagine")
         self.app.gemini.reset()
         await self.log_view.remove_children()
-        gc_policy.widgets_removed()  # the conversation's widgets, maybe frozen: freed when idle
+        hooks.announce("widgets_removed")
         await self.log_view.add(Note(t("chat.new_chat"), key="chat.new_chat"))
         self.prompt_input.focus()
 
@@ -378,19 +365,17 @@ def _widgets_mounted_later() -> list[type]:
     from textual.widget import Widget
     from textual.widgets import Button, Label, _markdown
 
-    from g2d_tui.widgets import reply_markdown
     from g2d_tui.widgets.picture import HalfcellPicture
+    from g2d_tui.widgets.reply_markdown import reply_markdown_class
     from g2d_tui.widgets.turns import FrozenMarkdown
 
-    not_in_replies = {"Markdown", "MarkdownViewer", "MarkdownTableOfContents"}
-    blocks = [
+    markdown_class = reply_markdown_class()
+    blocks = {
         value
-        for module in (_markdown, reply_markdown)
-        for value in vars(module).values()
-        if isinstance(value, type) and issubclass(value, Widget) and value.__module__ == module.__name__
-        and value.__name__ not in not_in_replies
-    ]
-    widgets = [ImageCard, Button, Label, GeminiReply, UserPrompt, Note, FrozenMarkdown, HalfcellPicture, reply_markdown.ReplyMarkdown, *blocks]
+        for value in [*vars(_markdown).values(), *markdown_class.BLOCKS.values()]
+        if isinstance(value, type) and issubclass(value, Widget) and value.__name__ not in ("Markdown", "MarkdownViewer", "MarkdownTableOfContents")
+    }
+    widgets = [ImageCard, Button, Label, GeminiReply, UserPrompt, Note, FrozenMarkdown, HalfcellPicture, markdown_class, *blocks]
     try:
         from textual.widgets._toast import Toast
 

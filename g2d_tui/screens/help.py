@@ -75,7 +75,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it and friends: not needed at start-up
 
-        from g2d_tui.widgets.footer import Footer
+        from textual.widgets import Footer
 
         with VerticalScroll():
             yield Markdown(help_markdown(self.app._keymap))

@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.worker import Worker, WorkerError, get_current_worker
 
-from g2d_tui import terminal_probe, textual_fixes
-from g2d_tui.gc_policy import collect_while_quiet
+from g2d_tui import hooks
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
 from g2d_tui.services.errors import ServiceError
-from g2d_tui.widgets.image_card import ImageCard, image_widget_class, renderer_name
+from g2d_tui.widgets.image_card import ImageCard, cell_size, image_widget_class, renderer_name
 from g2d_tui.widgets.picture import HalfcellPicture, halfcell_strips
 
 if TYPE_CHECKING:
@@ -76,8 +75,7 @@ class ImagineMixin:
             picture = await self._picture_widget(image, renderer)
             image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy
             await card.show(image, picture)
-            # Its layout and repaint requests are messages to this screen: handled first.
-            self.call_later(textual_fixes.frame_now, self)  # type: ignore[attr-defined]
+            hooks.announce("picture_shown", screen=self)
         except ServiceError as error:
             card.set_error(error.key, **error.params)
             user.mark_failed()
@@ -107,17 +105,16 @@ class ImagineMixin:
         """Import and build the Sixel/Kitty picture widgets while Gemini writes the first
         prompt: done as the first picture arrived, on the event loop, it took ~25 ms of it,
         and the new widgets' CSS another parse of the stylesheet."""
-        from g2d_tui.widgets.graphics_picture import graphics_picture_class
-
-        widget_class = graphics_picture_class(renderer)
+        graphics_picture_class = hooks.slot("graphics_picture_class")
+        widget_class = graphics_picture_class(renderer) if graphics_picture_class is not None else None
         if widget_class is not None:
-            self.app.call_from_thread(textual_fixes.preload_default_css, self.app, widget_class.mounted_classes)
+            self.app.call_from_thread(hooks.announce, "widgets_expected", app=self.app, widget_classes=widget_class.mounted_classes)
 
     async def _picture_widget(self, image: GeneratedImage, renderer: str) -> Widget:
         """Decode, scale and encode (half-cell, Sixel, Kitty) in a thread; only mounting happens here."""
         from g2d_tui.services.image_codec import display_copy
 
-        from g2d_tui.widgets.graphics_picture import covers
+        from g2d_tui.widgets.picture import covers
 
         preparing = self._pictures_prepared
         if preparing is not None and not preparing.is_finished:
@@ -138,28 +135,14 @@ class ImagineMixin:
 
             strips = await asyncio.to_thread(encode)
             return HalfcellPicture(strips)
-        from g2d_tui.widgets.graphics_picture import encode_picture, graphics_picture_class, picture_pixels
-
         width, height = _display_box()
-        widget_class = graphics_picture_class(renderer)
-        if widget_class is None:  # unicode, or a textual-image whose hooks changed
+        graphics_picture_class = hooks.slot("graphics_picture_class")  # tuning: encoded in a thread
+        widget_class = graphics_picture_class(renderer) if graphics_picture_class is not None else None
+        if widget_class is None:  # unicode, tuning off, or a textual-image whose hooks changed
             picture = await asyncio.to_thread(display_copy, image.data, width, height)
             return image_widget_class(renderer)(picture)
         columns, rows = self._picture_box()
-        preview = image.preview
-
-        def encode():
-            # The preview decoded when the backend checked the bytes will do if it is the whole
-            # image, or has at least the pixels the picture is drawn with: decoding again took ~60 ms.
-            if preview is not None and (
-                preview.size == (image.width, image.height) or covers(preview, picture_pixels(preview.size, columns, rows))
-            ):
-                picture = preview
-            else:
-                picture = display_copy(image.data, width, height)
-            return picture, encode_picture(renderer, picture, columns, rows)
-
-        picture, encoded = await asyncio.to_thread(encode)
+        picture, encoded = await asyncio.to_thread(widget_class.prepare, image, (width, height), columns, rows)
         return widget_class(picture, encoded)
 
     def _picture_box(self) -> tuple[int, int]:
@@ -233,14 +216,10 @@ class ImagineMixin:
             await card.remove()
             if card.asked_by is not None and card.asked_by.is_attached:
                 await card.asked_by.remove()
-        # An /imagine leaves ~200 dead widgets (status lines, footer keys rebuilt as the
-        # bindings changed, the archived card), old enough to have reached the old generation,
-        # where they waited ~10 images for a full pass: RSS grew ~0.4 MB per image.
-        collect_while_quiet(full=archived, later=lambda full_pass: self.set_timer(HOUSEKEEPING_DELAY, full_pass))  # type: ignore[attr-defined]
+        hooks.announce("cards_archived", archived=archived)
 
 
 def _display_box() -> tuple[int, int]:
     """Pixels worth keeping for display: enough for the card at the terminal's cell size."""
-    graphics = terminal_probe.detected()
-    width, height = (graphics.cell_width, graphics.cell_height) if graphics else terminal_probe.DEFAULT_CELL
+    width, height = cell_size()
     return DISPLAY_COLUMNS * width, DISPLAY_ROWS * height

@@ -20,7 +20,7 @@ from g2d_tui.paths import display_path
 from g2d_tui.screens.confirm import ConfirmScreen
 from g2d_tui.screens.settings_form import ALL_FIELDS, FORM, FormField
 from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce
-from g2d_tui.widgets.footer import Footer
+from textual.widgets import Footer
 
 if TYPE_CHECKING:
     from g2d_tui.app import G2DApp

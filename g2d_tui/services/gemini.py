@@ -27,7 +27,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from g2d_tui.services.errors import ServiceError, redact
-from g2d_tui.services.pacing import let_the_loop_run
+from g2d_tui.hooks import let_the_loop_run, slot
 
 log = logging.getLogger(__name__)
 
@@ -450,13 +450,12 @@ def _ssl_context() -> Any:
     return httpx2.create_ssl_context()
 
 
-def _paced_transport(tls: Any) -> dict[str, Any]:
-    """``{"transport": PacedTransport}`` unless the SDK is told to use httpx2 (its own transport then)."""
-    if os.environ.get("GOOGLE_GENAI_HTTP_CLIENT", "").strip().lower() == "httpx2":
+def _tuned_transport(tls: Any) -> dict[str, Any]:
+    """``{"transport": ...}`` when tuning gave one (unless the SDK is told to use httpx2)."""
+    make_transport = slot("gemini_transport")
+    if make_transport is None or os.environ.get("GOOGLE_GENAI_HTTP_CLIENT", "").strip().lower() == "httpx2":
         return {}
-    from g2d_tui.services.paced_transport import PacedTransport
-
-    return {"transport": PacedTransport(verify=tls)}
+    return {"transport": make_transport(tls)}
 
 
 SDK_MODELS_USED = (
@@ -515,7 +514,7 @@ def _build_client(config: GeminiConfig) -> Any:
                 "allow_redirects": False,
                 # An httpx transport also makes the SDK use httpx (not aiohttp or httpx2),
                 # so the settings above apply whatever else is installed.
-                **_paced_transport(tls),
+                **_tuned_transport(tls),
             },
         ),
     )

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from g2d_tui.services.allocator import return_big_buffers
+from g2d_tui import hooks
 from g2d_tui.services.images.base import ImageError
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def inspect(data: bytes) -> ImageInfo:
         ImageError: ``images.too_large`` over ``PIL.Image.MAX_IMAGE_PIXELS``,
             ``images.corrupt`` for anything Pillow cannot fully decode.
     """
-    return_big_buffers()
+    hooks.announce("image_decoding")
     image = _decoded(data)
     try:
         fmt = image.format or "PNG"

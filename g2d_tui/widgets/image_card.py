@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from g2d_tui import terminal_probe
+from g2d_tui import hooks
 from g2d_tui.i18n import t
 from g2d_tui.paths import display_path
 
@@ -33,6 +34,10 @@ while the picture is being scaled and encoded."""
 RENDERER_ENV = "G2D_TUI_IMAGE_RENDERER"
 
 
+DEFAULT_CELL = (10, 20)
+"""A VT340's cell in pixels: textual-image's own fallback."""
+
+
 def renderer_name() -> str:
     """``halfcell``, ``unicode``, ``tgp`` or ``sixel``: forced by ``$G2D_TUI_IMAGE_RENDERER``,
     else what the terminal said before the app started (half-cell when not a terminal)."""
@@ -40,13 +45,23 @@ def renderer_name() -> str:
     forced = {"kitty": "tgp"}.get(forced, forced)
     if forced in ("halfcell", "unicode", "tgp", "sixel"):
         return forced
-    graphics = terminal_probe.detected()
-    return graphics.protocol if graphics else "halfcell"
+    graphics = hooks.slot("terminal_graphics")  # the tuning's probe, when it ran
+    if graphics is not None:
+        return graphics.protocol
+    detected = sys.modules.get("textual_image.renderable")  # textual-image asked the terminal itself
+    if detected is not None:
+        return {detected.SixelImage: "sixel", detected.TGPImage: "tgp"}.get(detected.Image, "halfcell")
+    return "halfcell"
+
+
+def cell_size() -> tuple[int, int]:
+    """A terminal cell in pixels, as far as anyone asked the terminal."""
+    graphics = hooks.slot("terminal_graphics")
+    return (graphics.cell_width, graphics.cell_height) if graphics is not None else DEFAULT_CELL
 
 
 def image_widget_class(name: str):
     """The textual-image widget class for ``name`` (``unicode``, ``tgp`` or ``sixel``)."""
-    terminal_probe.ensure_installed()  # textual-image must not query the terminal under Textual
     import textual_image.widget as widgets
 
     return {"unicode": widgets.UnicodeImage, "tgp": widgets.TGPImage, "sixel": widgets.SixelImage}[name]

@@ -43,6 +43,11 @@ def halfcell_strips(picture: PILImage, columns: int, max_rows: int) -> list[Stri
     return strips
 
 
+def covers(image, pixel_size: tuple[int, int]) -> bool:
+    """True if ``image`` has at least ``pixel_size`` pixels: scaled down, not up."""
+    return image.width >= pixel_size[0] and image.height >= pixel_size[1]
+
+
 QUANTIZE_MASK = 0b1111_1100
 """64 levels per channel: no visible banding at two pixels per cell, and pictures share styles."""
 

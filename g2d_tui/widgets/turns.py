@@ -20,10 +20,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from g2d_tui.gc_policy import collect_dead_blocks
+from g2d_tui import hooks
+from g2d_tui.hooks import let_the_loop_run
 from g2d_tui.i18n import t
-from g2d_tui.services.pacing import let_the_loop_run
-from g2d_tui.textual_fixes import LinesKeptOnNewHeight, forget_removed_children
 
 
 class UserPrompt(Static):
@@ -190,7 +189,7 @@ def warm_up_markdown_rendering() -> None:
         pass
 
 
-class FrozenMarkdown(LinesKeptOnNewHeight, Widget):
+class FrozenMarkdown(Widget):
     """The finished blocks of a long reply as one widget of pre-rendered lines.
 
     Textual lays out every Markdown block widget on each update, so a long reply made
@@ -283,7 +282,7 @@ class FrozenMarkdown(LinesKeptOnNewHeight, Widget):
         return Strip([Segment(text, styles[number]) for text, number in self._lines[y]]).apply_style(style)
 
 
-class GeminiReply(LinesKeptOnNewHeight, Vertical):
+class GeminiReply(Vertical):
     """A reply that streams in as Markdown, with a footer line for its state.
 
     Every Markdown block is a widget and Textual lays all of them out again on each update,
@@ -311,10 +310,10 @@ class GeminiReply(LinesKeptOnNewHeight, Vertical):
         self.border_title = t("chat.gemini", model=model)
 
     def compose(self) -> ComposeResult:
-        from g2d_tui.widgets.reply_markdown import ReplyMarkdown
+        from g2d_tui.widgets.reply_markdown import reply_markdown_class
 
         yield FrozenMarkdown(id="reply-frozen")
-        yield ReplyMarkdown(id="reply-markdown")
+        yield reply_markdown_class()(id="reply-markdown")
         yield Static("", classes="reply-status")
 
     @property
@@ -377,17 +376,11 @@ class GeminiReply(LinesKeptOnNewHeight, Vertical):
                 await self.markdown.update(self._tail)
 
     async def _drop_live_blocks(self) -> None:
-        """Remove the live Markdown's blocks and collect them while they are young garbage.
-
-        Left to the collector's schedule, they were often promoted to the old generation
-        first, and only full passes (40-100 ms) freed them. See ``gc_policy.streaming``.
-        """
+        """Remove the live Markdown's blocks (tuning collects them while they are young garbage)."""
         markdown = self.markdown
         async with markdown.lock:  # a stopped stream's last append may still be running
             await markdown.remove_children()
-        forget_removed_children(markdown)
-        await asyncio.sleep(0)  # callbacks the removal scheduled still hold blocks just mounted
-        collect_dead_blocks()
+        hooks.announce("blocks_removed", container=markdown)
 
     async def _show(self, text: str) -> None:
         if self._stream is None:
@@ -435,6 +428,11 @@ class GeminiReply(LinesKeptOnNewHeight, Vertical):
 
     def retranslate(self) -> None:
         self.border_title = t("chat.gemini", model=self.model)
+
+
+def width_bound_widgets() -> list[type[Widget]]:
+    """Widgets whose rendered lines depend on their width only (tuning keeps them on a new height)."""
+    return [GeminiReply, FrozenMarkdown]
 
 
 class Note(Static):

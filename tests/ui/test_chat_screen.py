@@ -310,7 +310,7 @@ async def test_the_put_off_refreeze_waits_for_no_input_and_no_running_work(fake_
     import time
 
     from g2d_tui import app as app_module
-    from g2d_tui import gc_policy
+    from g2d_tui.tuning import gc_policy
 
     monkeypatch.setattr(app_module, "IDLE_BEFORE_HOUSEKEEPING", 0.4)
     refrozen: list[float] = []

@@ -67,7 +67,7 @@ async def test_the_put_off_refreeze_runs_while_an_imagine_only_waits_for_its_pic
     import time
 
     from g2d_tui import app as app_module
-    from g2d_tui import gc_policy
+    from g2d_tui.tuning import gc_policy
     from g2d_tui.services import image_codec
 
     monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "halfcell")

@@ -148,6 +148,10 @@ def install(graphics: TerminalGraphics | None) -> None:
     _detected, _installed = graphics, True
     from textual_image import _terminal
 
+    from g2d_tui import hooks
+
+    hooks.fill("terminal_graphics", graphics)
+
     if graphics is not None:
         _terminal.get_cell_size._result = _terminal.CellSize(graphics.cell_width, graphics.cell_height)
 
@@ -157,7 +161,31 @@ def install(graphics: TerminalGraphics | None) -> None:
     _terminal.capture_terminal_response = refuse
 
 
-def ensure_installed() -> None:
-    """:func:`install` with no answers unless the CLI already did: for apps started another way."""
-    if not _installed:
-        install(None)
+_waiting: Callable[..., TerminalGraphics | None] | None = None
+
+
+def install_piece():
+    """The terminal-probe piece: asks now, in a thread; :func:`finish` hands the answers over."""
+    global _waiting
+    if _installed or _waiting is not None:
+        return None
+    _waiting = probe_in_background()
+
+    def undo() -> None:
+        global _waiting, _detected
+        _waiting, _detected = None, None
+
+    return undo
+
+
+def finish() -> bool:
+    """Wait for the probe started by :func:`install_piece` and install its answers; False when
+    no probe ran (tuning off), and textual-image must ask the terminal itself."""
+    global _waiting
+    if _installed:
+        return True
+    if _waiting is None:
+        return False
+    waiting, _waiting = _waiting, None
+    install(waiting(timeout=3))
+    return True

@@ -183,3 +183,100 @@ def collect_young() -> None:
 def collect_dead_blocks() -> None:
     """After a freeze removed the live blocks, while nothing else young is alive for long."""
     gc.collect(1)
+
+
+COLLECT_AFTER_REPLY = 1.0
+"""Seconds after a reply ends before the full collection it put off (see ``streaming``)."""
+
+ARCHIVE_COLLECT_DELAY = 0.3
+"""Seconds between the young and the full pass after cards were archived: back to back
+they were one pause of 30-40 ms."""
+
+_reply_streams: list = []
+_collect_after_reply = None
+
+
+def install():
+    """The gc-policy piece of :mod:`g2d_tui.tuning`: listens to what the app announces."""
+    import asyncio
+
+    from g2d_tui import hooks
+    from g2d_tui.tuning.textual_patches import forget_removed_children
+
+    thresholds = gc.get_threshold()
+    if not gc.isenabled():
+        return None  # someone else manages the collector
+    pause_for_startup()  # the first screen's mount turns it back on
+
+    def mounted(**_details) -> None:
+        freeze_long_lived()  # Textual, Rich and our modules: alive until exit
+        tune_thresholds()
+
+    def reply_started(**_details) -> None:
+        global _collect_after_reply
+        if _collect_after_reply is not None:  # this reply's end will run it
+            _collect_after_reply.cancel()
+            _collect_after_reply = None
+        stream = streaming()
+        stream.__enter__()
+        _reply_streams.append(stream)
+
+    def reply_finished(**_details) -> None:
+        global _collect_after_reply
+        if _reply_streams:
+            _reply_streams.pop().__exit__(None, None, None)
+        # The full pass the stream put off, once the reader has the end on screen.
+        _collect_after_reply = asyncio.get_running_loop().call_later(COLLECT_AFTER_REPLY, _after_reply)
+
+    def blocks_removed(container, **_details) -> None:
+        forget_removed_children(container)
+        # Callbacks the removal scheduled still hold blocks just mounted: collect after them.
+        asyncio.get_running_loop().call_soon(collect_dead_blocks)
+
+    def cards_archived(archived: bool = True, **_details) -> None:
+        # An /imagine leaves ~200 dead widgets (status lines, footer keys, the archived card),
+        # old enough to have reached the old generation, where they waited ~10 images for a
+        # full pass: RSS grew ~0.4 MB per image.
+        loop = asyncio.get_running_loop()
+        collect_while_quiet(full=archived, later=lambda full_pass: loop.call_later(ARCHIVE_COLLECT_DELAY, full_pass))
+
+    def idle(**_details) -> None:
+        if refreeze_due():
+            refreeze_when_idle()
+
+    hooks.listen("app_mounted", mounted)
+    hooks.listen("modules_loaded", lambda **_details: freeze_long_lived())
+    hooks.listen("reply_started", reply_started)
+    hooks.listen("reply_finished", reply_finished)
+    hooks.listen("markdown_updated", lambda **_details: collect_young())
+    hooks.listen("blocks_removed", blocks_removed)
+    hooks.listen("widgets_removed", lambda **_details: widgets_removed())
+    hooks.listen("cards_archived", cards_archived)
+    hooks.listen("idle", idle)
+
+    def undo() -> None:
+        while _reply_streams:
+            _reply_streams.pop().__exit__(None, None, None)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        gc.enable()
+
+    return undo
+
+
+def _after_reply() -> None:
+    global _collect_after_reply
+    _collect_after_reply = None
+    collect_while_quiet()
+    freeze_long_lived()  # the first reply may have imported the Gemini SDK
+
+
+def install_allocator():
+    """The allocator piece: big blocks keep their own mappings from the first decode on."""
+    from g2d_tui import hooks
+    from g2d_tui.tuning.allocator import return_big_buffers
+
+    if not sys.platform.startswith("linux"):
+        return None
+    hooks.listen("image_decoding", lambda **_details: return_big_buffers())
+    return lambda: None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import weakref
@@ -11,7 +12,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from g2d_tui import gc_policy, textual_fixes
+from g2d_tui.tuning import gc_policy
+from g2d_tui.tuning import textual_patches as textual_fixes
 from g2d_tui.screens import chat
 from g2d_tui.widgets.turns import FrozenMarkdown, GeminiReply
 from tests.fakes.gemini_server import Reply
@@ -32,6 +34,7 @@ async def test_blocks_removed_at_a_freeze_are_freed_without_a_full_collection(fa
     async def drop_and_check(self):
         blocks = [weakref.ref(widget) for widget in self.markdown.query("*")]
         await real_drop(self)
+        await asyncio.sleep(0)  # the collection tuning asked for once the removal's callbacks ran
         removed.append(len(blocks))
         survivors.append(sum(ref() is not None for ref in blocks))
 
@@ -78,7 +81,7 @@ async def test_old_collections_wait_for_the_end_of_the_reply(fake_gemini, monkey
     monkeypatch.setattr(GeminiReply, "write", write)
     collected_after = []
     monkeypatch.setattr(gc_policy, "collect_while_quiet", lambda: collected_after.append(gc.get_threshold()))
-    monkeypatch.setattr(chat, "COLLECT_AFTER_REPLY", 0.05)
+    monkeypatch.setattr(gc_policy, "COLLECT_AFTER_REPLY", 0.05)
     before = gc.get_threshold()
     fake_gemini.enqueue(Reply(chunks=["Hello", ", world", "!"]))
     app = make_app(keyed_settings(fake_gemini.base_url))
@@ -145,7 +148,6 @@ def paints(monkeypatch) -> list[float]:
     """When each paint the compositor renders began, with the app's Textual patches applied."""
     from textual._compositor import Compositor
 
-    textual_fixes.apply()
     rendered: list[float] = []
     real_render = Compositor.render_update
     monkeypatch.setattr(
@@ -242,7 +244,7 @@ async def test_what_runs_after_the_refresh_waits_for_a_put_off_paint(monkeypatch
 async def test_sliced_work_gives_a_put_off_paint_a_turn_of_its_own(monkeypatch, paints):
     """A fast reply's parsing and the frozen Markdown's rendering run in slices; between two,
     they wait for a paint that a slow layout put off, instead of sharing its turn of the loop."""
-    from g2d_tui.services.pacing import let_the_loop_run
+    from g2d_tui.hooks import let_the_loop_run
 
     app = _Growing()
     async with app.run_test(size=(40, 10)) as pilot:

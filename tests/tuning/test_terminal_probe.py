@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from g2d_tui import terminal_probe
-from g2d_tui.terminal_probe import CELL_SIZE_QUERY, DA1_QUERY, KITTY_QUERY, TerminalGraphics, probe, read_answers
+from g2d_tui.tuning import terminal_probe
+from g2d_tui.tuning.terminal_probe import CELL_SIZE_QUERY, DA1_QUERY, KITTY_QUERY, TerminalGraphics, probe, read_answers
 
 
 def _pty(pixels: tuple[int, int] = (0, 0)) -> tuple[int, int]:
@@ -106,7 +106,7 @@ def test_no_terminal_means_no_probe(monkeypatch):
 
 
 INSTALLED_CHILD = """
-from g2d_tui import terminal_probe
+from g2d_tui.tuning import terminal_probe
 terminal_probe.install(terminal_probe.TerminalGraphics("sixel", 7, 15))
 import textual_image.renderable as renderable
 from textual_image._terminal import get_cell_size

@@ -9,7 +9,7 @@ import threading
 import pytest
 from textual.geometry import Region
 
-from g2d_tui.widgets.graphics_picture import picture_cells
+from g2d_tui.tuning.graphics_picture import picture_cells
 from g2d_tui.widgets.image_card import ImageCard
 from tests.ui.test_chat_screen import send, settle
 from tests.ui.test_imagine import imagine_app
@@ -70,7 +70,7 @@ async def test_sixel_picture_is_encoded_in_a_thread(fake_gemini, fake_hf, tmp_pa
 async def test_a_sixel_picture_composes_its_canvas_once(fake_gemini, fake_hf, tmp_path, monkeypatch):
     """textual-image's image setter asks for a recompose in ``__init__``: on mount that
     replaced the canvas just composed with a second one, as the picture arrived."""
-    from g2d_tui.widgets.graphics_picture import graphics_picture_class
+    from g2d_tui.tuning.graphics_picture import graphics_picture_class
 
     app, _, _ = _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch)
     widget_class = graphics_picture_class("sixel")
@@ -179,7 +179,7 @@ async def test_partly_visible_sixel_picture_is_encoded_in_a_thread(fake_gemini, 
 
 @pytest.mark.parametrize("length", [1, 4096, 4097, 3 * 4096 + 5])
 def test_kitty_transmission_sends_the_payload_in_chunks_the_last_one_marked(length):
-    from g2d_tui.widgets.graphics_picture import kitty_transmission
+    from g2d_tui.tuning.graphics_picture import kitty_transmission
 
     payload = "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZ"[index % 26] for index in range(length))
     messages = kitty_transmission(7, payload).split("\x1b\\")
@@ -195,7 +195,7 @@ def test_kitty_transmission_sends_the_payload_in_chunks_the_last_one_marked(leng
 async def test_parts_of_older_sixel_pictures_wait_for_a_new_one(fake_gemini, fake_hf, tmp_path, monkeypatch):
     """A new card scrolls older pictures partly out of view: their parts are encoded after
     the new picture (they slowed it down), and a part no longer wanted is not encoded at all."""
-    from g2d_tui.widgets import graphics_picture
+    from g2d_tui.tuning import graphics_picture
     from g2d_tui.widgets.chat_log import ChatLog
 
     app, off_loop, _ = _sixel_app(fake_gemini, fake_hf, tmp_path, monkeypatch)

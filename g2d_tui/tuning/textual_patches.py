@@ -1,21 +1,22 @@
 """Work-arounds for Textual costs that a long chat session runs into.
 
-Each patch checks that the code it replaces is still there, so a changed Textual is left alone.
+Each function applies one piece of :mod:`g2d_tui.tuning` and returns what undoes it, or
+None when the code it replaces is not the code it was written for (a changed Textual is
+left alone).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
+from g2d_tui import hooks
+from g2d_tui.tuning._patch import Patches
 
-def apply() -> None:
-    _unpin_styles_caches()
-    _lazy_strip_caches()
-    _forget_finished_work()
-    _paint_after_slow_layouts()
+Undo = Callable[[], None]
 
 
 SLOW_LAYOUT = 0.003
@@ -37,7 +38,7 @@ class _PendingPaint(NamedTuple):
     """Waiting for a batch update to end, not for a slow layout's next loop turn."""
 
 
-def _paint_after_slow_layouts() -> None:
+def paint_after_slow_layouts() -> Undo | None:
     """A frame whose layout was slow is painted in a later turn of the event loop.
 
     Textual lays out and paints a frame in one callback. While a long reply streams that was
@@ -52,15 +53,13 @@ def _paint_after_slow_layouts() -> None:
     """
     from textual.screen import Screen
 
-    from g2d_tui.services import pacing
-
     methods = {
         name: Screen.__dict__.get(name)
         for name in ("_on_timer_update", "_refresh_layout", "_compositor_refresh", "_invoke_and_clear_callbacks")
     }
     if None in methods.values() or getattr(methods["_refresh_layout"], "paints_later", False) \
             or not all("_compositor_refresh" in methods[name].__code__.co_names for name in ("_on_timer_update", "_refresh_layout")):
-        return  # not the shape this was written for, or patched already
+        return None  # not the shape this was written for, or patched already
     paint = methods["_compositor_refresh"]
     invoke_callbacks = methods["_invoke_and_clear_callbacks"]
 
@@ -154,11 +153,21 @@ def _paint_after_slow_layouts() -> None:
         screen.__dict__.setdefault("_g2d_paint_waiters", []).append(waiter)
         return waiter
 
-    pacing.wait_for_frames(paint_to_wait_for)
-    Screen._on_timer_update = frame_step(methods["_on_timer_update"])
-    Screen._refresh_layout = frame_step(methods["_refresh_layout"])
-    Screen._compositor_refresh = _compositor_refresh
-    Screen._invoke_and_clear_callbacks = _invoke_callbacks_after_paint
+    patches = Patches()
+    patches.set(Screen, "_on_timer_update", frame_step(methods["_on_timer_update"]))
+    patches.set(Screen, "_refresh_layout", frame_step(methods["_refresh_layout"]))
+    patches.set(Screen, "_compositor_refresh", _compositor_refresh)
+    patches.set(Screen, "_invoke_and_clear_callbacks", _invoke_callbacks_after_paint)
+    hooks.fill("frame_to_wait_for", paint_to_wait_for)
+    hooks.listen("picture_shown", _frame_now_for_picture)
+    return patches.undo
+
+
+def _frame_now_for_picture(screen=None, **_details) -> None:
+    """A new picture's layout and repaint requests are messages to its screen: handled
+    first, then the frame is drawn at once (see :func:`frame_now`)."""
+    if screen is not None:
+        screen.call_later(frame_now, screen)
 
 
 def frame_now(screen) -> None:
@@ -173,7 +182,13 @@ def frame_now(screen) -> None:
     on_timer_update()
 
 
-def preload_default_css(app, widget_classes) -> None:
+def preload_css() -> Undo | None:
+    """Widget classes announced as mounted later get their CSS added and parsed at a quiet moment."""
+    hooks.listen("widgets_expected", preload_default_css)
+    return lambda: None
+
+
+def preload_default_css(app, widget_classes, **_details) -> None:
     """Add the ``DEFAULT_CSS`` of widgets mounted later to ``app``'s stylesheet, and parse it now.
 
     Textual adds a widget class's CSS when the first one is mounted, and then parses its
@@ -198,16 +213,23 @@ def preload_default_css(app, widget_classes) -> None:
     stylesheet.rules_map  # noqa: B018 - parses the sources now, at a quiet moment
 
 
-class LinesKeptOnNewHeight:
-    """For a widget whose rendered lines depend on its width, not on its height.
+def keep_lines_on_new_height() -> Undo | None:
+    """For widgets whose rendered lines depend on their width, not on their height (they say
+    so with ``LINES_DEPEND_ON_WIDTH = True``: a reply and its frozen Markdown).
 
     Textual throws away all the lines a widget rendered when its size changes; a reply
     that grows then re-rendered every visible line of its border and of its frozen
-    Markdown on each frame (a third of a paint while a reply streams). With this mixin
-    a new height only re-renders the rows from the old bottom edge down.
+    Markdown on each frame (a third of a paint while a reply streams). Patched, a new
+    height only re-renders the rows from the old bottom edge down.
     """
+    from textual.geometry import Region
+    from textual.widget import Widget
 
-    _rows_changed: tuple[int, int] | None = None
+    from g2d_tui.widgets import turns
+
+    size_updated, set_dirty = Widget.__dict__.get("_size_updated"), Widget.__dict__.get("_set_dirty")
+    if size_updated is None or set_dirty is None:
+        return None
 
     def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
         old = self._size
@@ -216,22 +238,27 @@ class LinesKeptOnNewHeight:
             start = max(min(old.height, size.height) - self.styles.gutter.bottom, 0)
             self._rows_changed = (start, max(old.height, size.height))
         try:
-            return super()._size_updated(size, virtual_size, container_size, layout)
+            return size_updated(self, size, virtual_size, container_size, layout)
         finally:
             self._rows_changed = None
 
     def _set_dirty(self, *regions) -> None:
-        if regions or self._rows_changed is None:
-            super()._set_dirty(*regions)
+        rows_changed = getattr(self, "_rows_changed", None)
+        if regions or rows_changed is None:
+            set_dirty(self, *regions)
             return
-        from textual.geometry import Region
-
-        start, end = self._rows_changed
+        start, end = rows_changed
         offset = self.content_offset  # regions are given relative to the content
-        super()._set_dirty(Region(-offset.x, start - offset.y, self._size.width, end - start))
+        set_dirty(self, Region(-offset.x, start - offset.y, self._size.width, end - start))
+
+    patches = Patches()
+    for widget_class in turns.width_bound_widgets():
+        patches.set(widget_class, "_size_updated", _size_updated)
+        patches.set(widget_class, "_set_dirty", _set_dirty)
+    return patches.undo
 
 
-def forget_removed_children(container) -> None:
+def forget_removed_children(container, **_details) -> None:
     """Make Textual let go of the widgets just removed from ``container``.
 
     Until the next frame, the parent's cached list of displayed children and its cached
@@ -255,7 +282,7 @@ def forget_removed_children(container) -> None:
     repaint_requests.difference_update([widget for widget in repaint_requests if not widget.is_attached])
 
 
-def _forget_finished_work() -> None:
+def forget_finished_work() -> Undo | None:
     """A finished Worker drops its work: the function and the arguments bound to it.
 
     asyncio leaves a cancelled timer handle in the loop's heap until its time comes, and
@@ -268,7 +295,7 @@ def _forget_finished_work() -> None:
 
     run = Worker.__dict__.get("_run")
     if run is None or getattr(run, "forgets_work", False) or "_work" not in Worker.__init__.__code__.co_names:
-        return  # not the shape this was written for, or patched already
+        return None  # not the shape this was written for, or patched already
 
     async def _run(self, app) -> None:
         try:
@@ -277,10 +304,12 @@ def _forget_finished_work() -> None:
             self._work = None
 
     _run.forgets_work = True
-    Worker._run = _run
+    patches = Patches()
+    patches.set(Worker, "_run", _run)
+    return patches.undo
 
 
-def _unpin_styles_caches() -> None:
+def unpin_styles_caches() -> Undo | None:
     """Textual issue #6665: ``StylesCache.get_inner_outer`` is an *instance* method under
     ``lru_cache(1024)``, so the cache keys hold up to 1,024 StylesCache objects, each with
     every line its widget last rendered. Widgets removed long ago (old image cards, their
@@ -291,7 +320,7 @@ def _unpin_styles_caches() -> None:
 
     method = StylesCache.__dict__.get("get_inner_outer")
     if not hasattr(method, "cache_info"):
-        return  # not the lru-wrapped method any more: fixed upstream
+        return None  # not the lru-wrapped method any more: fixed upstream
     compute = method.__wrapped__
 
     @lru_cache(1024)
@@ -301,8 +330,10 @@ def _unpin_styles_caches() -> None:
     def get_inner_outer(self, base_background, background):
         return inner_outer(base_background, background)
 
-    StylesCache.get_inner_outer = get_inner_outer
+    patches = Patches()
+    patches.set(StylesCache, "get_inner_outer", get_inner_outer)
     method.cache_clear()
+    return patches.undo
 
 
 _STRIP_CACHES = {
@@ -334,7 +365,7 @@ class _LazyCache:
         self.slot.__set__(strip, value)
 
 
-def _lazy_strip_caches() -> None:
+def lazy_strip_caches() -> Undo | None:
     """Every ``Strip`` (one per line per render) made seven FIFOCaches up front, though most
     strips are never cropped, divided or restyled. During a streamed reply that was most of
     the objects the cyclic collector had to walk (gen-1 passes of 100-400 ms); made lazily,
@@ -347,9 +378,10 @@ def _lazy_strip_caches() -> None:
     names = original.__code__.co_names
     if set(Strip.__slots__) != {*_STRIP_CACHES, "_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"} \
             or not all(name in names for name in _STRIP_CACHES) or "FIFOCache" not in names:
-        return  # Strip changed upstream: leave it alone
+        return None  # Strip changed upstream: leave it alone
+    patches = Patches()
     for name, size in _STRIP_CACHES.items():
-        setattr(Strip, name, _LazyCache(Strip.__dict__[name], size, FIFOCache))
+        patches.set(Strip, name, _LazyCache(Strip.__dict__[name], size, FIFOCache))
 
     def __init__(self, segments, cell_length=None) -> None:
         self._segments = list(segments)
@@ -359,4 +391,5 @@ def _lazy_strip_caches() -> None:
         self._cell_count = None
 
     __init__.__doc__ = original.__doc__
-    Strip.__init__ = __init__
+    patches.set(Strip, "__init__", __init__)
+    return patches.undo

@@ -58,9 +58,24 @@ def picture_pixels(image_size: tuple[int, int], columns: int, rows: int) -> tupl
     return _fitted(image_size, columns, rows)[1]
 
 
-def covers(image: Any, pixel_size: tuple[int, int]) -> bool:
-    """True if ``image`` has at least ``pixel_size`` pixels: scaled down, not up."""
-    return image.width >= pixel_size[0] and image.height >= pixel_size[1]
+def prepare(renderer: str, image: Any, display_box: tuple[int, int], columns: int, rows: int) -> tuple[Any, EncodedPicture]:
+    """The picture to keep for ``image`` (a GeneratedImage) and its encoding within
+    ``columns`` × ``rows`` cells. CPU only: for a thread.
+
+    The preview decoded when the backend checked the bytes will do if it is the whole
+    image, or has at least the pixels the picture is drawn with: decoding again took ~60 ms.
+    """
+    from g2d_tui.services.image_codec import display_copy
+    from g2d_tui.widgets.picture import covers
+
+    preview = image.preview
+    if preview is not None and (
+        preview.size == (image.width, image.height) or covers(preview, picture_pixels(preview.size, columns, rows))
+    ):
+        picture = preview
+    else:
+        picture = display_copy(image.data, *display_box)
+    return picture, encode_picture(renderer, picture, columns, rows)
 
 
 NEW_PICTURE_FIRST = 0.1
@@ -248,8 +263,9 @@ def _build_classes() -> dict[str, type]:
             return self._encoding
 
     class GraphicsSixelImage(SixelImage, Renderable=_NoopRenderable):
+        renderer = "sixel"
         mounted_classes: tuple[type, ...] = ()
-        """This widget's class and its child's: their CSS, for ``textual_fixes.preload_default_css``."""
+        """This widget's class and its child's: their CSS, for the preload-css piece."""
 
         def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:
             super().__init__(image, **kwargs)
@@ -282,6 +298,7 @@ def _build_classes() -> dict[str, type]:
             _write_to_terminal(kitty_transmission(image_id, encoded.data))
 
     class GraphicsTGPImage(TGPImage, Renderable=_PreparedTGP):
+        renderer = "tgp"
         mounted_classes: tuple[type, ...] = ()
 
         def __init__(self, image: Any, encoded: EncodedPicture | None = None, **kwargs) -> None:
@@ -298,6 +315,8 @@ def _build_classes() -> dict[str, type]:
                 self.drawn = True
             return renderable
 
+    for widget_class in (GraphicsSixelImage, GraphicsTGPImage):
+        widget_class.prepare = classmethod(lambda cls, *args: prepare(cls.renderer, *args))
     GraphicsSixelImage.mounted_classes = (GraphicsSixelImage, _SixelCanvas)
     GraphicsTGPImage.mounted_classes = (GraphicsTGPImage,)
     return {"sixel": GraphicsSixelImage, "tgp": GraphicsTGPImage}
@@ -311,11 +330,16 @@ def graphics_picture_class(renderer: str) -> type | None:
     textual-image's private hooks are not what this module expects."""
     global _classes
     if _classes is None:
-        from g2d_tui import terminal_probe
-
-        terminal_probe.ensure_installed()  # textual-image must not query the terminal under Textual
         try:
             _classes = _build_classes()
         except (ImportError, AttributeError, TypeError):
             _classes = {}
     return _classes.get(renderer)
+
+
+def install():
+    """The graphics-in-threads piece: the picture factory for Sixel and Kitty goes in its slot."""
+    from g2d_tui import hooks
+
+    hooks.fill("graphics_picture_class", graphics_picture_class)
+    return lambda: None

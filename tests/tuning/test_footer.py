@@ -7,7 +7,7 @@ import asyncio
 from textual.compose import compose
 from textual.widgets._footer import FooterKey
 
-from g2d_tui.widgets.footer import Footer, _identity
+from g2d_tui.tuning.footer import Footer, _identity
 from tests.fakes.gemini_server import Reply
 from tests.ui.helpers import keyed_settings, make_app, send, settle
 

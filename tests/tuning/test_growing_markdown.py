@@ -8,7 +8,8 @@ from textual.containers import Horizontal
 from textual.strip import Strip
 from textual.widgets import Markdown
 
-from g2d_tui.widgets.reply_markdown import GrowingBulletList, GrowingOrderedList, ReplyMarkdown
+from g2d_tui.tuning.growing_markdown import GrowingBulletList, GrowingOrderedList
+from g2d_tui.widgets.reply_markdown import ReplyMarkdown, reply_markdown_class
 
 DOCUMENT = (
     "## A heading that streams in\n\n"
@@ -44,7 +45,7 @@ class Twin(App):
         self.document = document
 
     def compose(self) -> ComposeResult:
-        yield ReplyMarkdown(id="streamed")
+        yield reply_markdown_class()(id="streamed")
         yield Markdown(self.document, id="whole")
 
 
@@ -137,7 +138,7 @@ async def test_code_blocks_are_never_highlighted_by_guesswork(monkeypatch):
     monkeypatch.setattr(pygments.lexers, "guess_lexer", lambda *args, **kwargs: guesses.append(args) or real_guess(*args, **kwargs))
     class Streamed(Twin):  # no plain Markdown beside it: that one does guess
         def compose(self) -> ComposeResult:
-            yield ReplyMarkdown(id="streamed")
+            yield reply_markdown_class()(id="streamed")
 
     document = "Intro.\n\n```python\ndef f(x):\n    return x\n```\n\nOutput:\n\n```\n$ run it\n```\n\nThe end.\n"
     app = Streamed(document)

@@ -6,19 +6,21 @@ import asyncio
 
 import pytest
 
-from g2d_tui.services import pacing
+from g2d_tui import hooks as pacing
 
 
 @pytest.fixture
 def no_frames():
+    """The slot as the tuning filled it (or empty) is put back afterwards."""
+    before = pacing.slot("frame_to_wait_for")
     yield
-    pacing.wait_for_frames(None)
+    pacing.fill("frame_to_wait_for", before)
 
 
 async def test_it_waits_for_the_registered_frame(no_frames):
     loop = asyncio.get_running_loop()
     frame = loop.create_future()
-    pacing.wait_for_frames(lambda: frame)
+    pacing.fill("frame_to_wait_for", lambda: frame)
     loop.call_later(0.05, frame.set_result, None)
     started = loop.time()
     await pacing.let_the_loop_run()
@@ -26,7 +28,7 @@ async def test_it_waits_for_the_registered_frame(no_frames):
 
 
 async def test_without_a_frame_it_lets_other_tasks_run_once(no_frames):
-    pacing.wait_for_frames(lambda: None)
+    pacing.fill("frame_to_wait_for", lambda: None)
     ran: list[str] = []
     asyncio.get_running_loop().call_soon(ran.append, "other")
     await pacing.let_the_loop_run()

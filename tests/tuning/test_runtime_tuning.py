@@ -11,16 +11,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from g2d_tui import gc_policy, textual_fixes
-from g2d_tui.services.paced_transport import PIECE_BYTES, PacedTransport
+from g2d_tui.tuning import gc_policy
+from g2d_tui.tuning import textual_patches as textual_fixes
+from g2d_tui.tuning.paced_transport import PIECE_BYTES, PacedTransport
 
 
 def test_strips_make_their_caches_only_when_used():
     from rich.segment import Segment
     from textual.strip import Strip
 
-    textual_fixes.apply()
-    textual_fixes.apply()  # twice is harmless
+    textual_fixes.lazy_strip_caches()  # applied already (conftest): a second time is refused
     strip = Strip([Segment("hello "), Segment("world")])
     slot = type(Strip.__dict__["_crop_cache"]).__name__
     assert slot == "_LazyCache"
@@ -123,7 +123,7 @@ async def test_paced_transport_lets_the_loop_run_between_pieces(burst_server):
 def test_big_buffers_go_back_to_the_system_on_glibc():
     import platform
 
-    from g2d_tui.services.allocator import return_big_buffers
+    from g2d_tui.tuning.allocator import return_big_buffers
 
     tuned = return_big_buffers()
     assert tuned is (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc")
