@@ -99,6 +99,7 @@ class G2DApp(App[None]):
             top_k=gemini.top_k,
             max_output_tokens=gemini.max_output_tokens,
             base_url=resolved.gemini_base_url,
+            max_history_tokens=gemini.max_history_tokens,
         )
 
     @property

@@ -203,6 +203,9 @@ class ChatScreen(ImagineMixin, Screen[None]):
             self.busy = False
             hooks.announce("reply_finished")
         outcome = gemini.last_outcome
+        if outcome is not None and outcome.dropped_turns:
+            key, params = "chat.history_trimmed", {"count": outcome.dropped_turns}
+            await self.log_view.add(Note(t(key, **params), "warning", key=key, params=params))
         if failed is not None:
             await self._reply_failed(failed, reply, user, typed)
         elif outcome is not None and outcome.truncated:

@@ -36,6 +36,7 @@ FORM: dict[str, tuple[FormField, ...]] = {
         FormField("gemini", "top_k", "number"),
         FormField("gemini", "max_output_tokens", "number"),
         FormField("gemini", "max_prompt_tokens", "number"),
+        FormField("gemini", "max_history_tokens", "number"),
         FormField("gemini", "base_url", "text"),
     ),
     "images": (

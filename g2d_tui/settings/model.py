@@ -43,6 +43,8 @@ class GeminiSettings:
     max_output_tokens: int = 8192
     max_prompt_tokens: int = 300
     """Token budget for the Stable Diffusion prompts that /imagine asks Gemini for."""
+    max_history_tokens: int = 0
+    """Budget for the earlier turns sent with a message; 0 = the model's input limit."""
     base_url: str = ""
     """Empty means the official endpoint (or GOOGLE_GEMINI_BASE_URL)."""
 
@@ -78,6 +80,7 @@ LIMITS: dict[tuple[str, str], Limit] = {
     ("gemini", "top_k"): Limit(1, 1000),
     ("gemini", "max_output_tokens"): Limit(1, 1_000_000),
     ("gemini", "max_prompt_tokens"): Limit(16, 2000),
+    ("gemini", "max_history_tokens"): Limit(0, 10_000_000),
     ("images", "backend"): Limit(choices=IMAGE_BACKENDS),
     ("images", "width"): Limit(64, 2048),
     ("images", "height"): Limit(64, 2048),

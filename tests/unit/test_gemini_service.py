@@ -106,7 +106,7 @@ async def test_streams_every_chunk_and_records_one_merged_turn(make_chat, fake_g
     fake_gemini.enqueue(Reply(["Hel", "lo", " there"], delay=0.05))
     assert await collect(chat, "first") == ["Hel", "lo", " there"]
     assert chat.history == [Turn("user", "first"), Turn("model", "Hello there")]
-    assert chat.last_outcome == ReplyOutcome(finish_reason="STOP", cancelled=False)
+    assert chat.last_outcome == ReplyOutcome(finish_reason="STOP", cancelled=False, tokens_in=5, tokens_out=3)
     assert not chat.last_outcome.truncated
 
 
@@ -126,9 +126,9 @@ async def test_a_burst_of_buffered_responses_lets_the_loop_run_between_slices(ma
 
     Otherwise a fast reply parsed in one go for 100-400 ms while the UI waited.
     """
-    from g2d_tui.services import gemini
+    from g2d_tui.services.gemini import stream as gemini_stream
 
-    monkeypatch.setattr(gemini, "PUMP_SLICE", 0.0)  # let the loop run after every response
+    monkeypatch.setattr(gemini_stream, "PUMP_SLICE", 0.0)  # let the loop run after every response
     chat = make_chat()
     chunks = [f"w{n} " for n in range(300)]
     fake_gemini.enqueue(Reply(chunks))
@@ -244,9 +244,9 @@ async def test_closing_the_generator_early_keeps_partial_turn(make_chat, fake_ge
 @pytest.mark.parametrize("pump_slice", [0.0, 10.0])
 async def test_stopping_mid_burst_closes_the_sdk_generators(make_chat, fake_gemini, monkeypatch, pump_slice):
     """Wherever the stream task waits (the socket, or a pause between buffered responses)."""
-    from g2d_tui.services import gemini
+    from g2d_tui.services.gemini import stream as gemini_stream
 
-    monkeypatch.setattr(gemini, "PUMP_SLICE", pump_slice)
+    monkeypatch.setattr(gemini_stream, "PUMP_SLICE", pump_slice)
     chat = make_chat()
     fake_gemini.enqueue(Reply([f"w{n} " for n in range(400)]))
     async with contextlib.aclosing(chat.stream("stop me")) as pieces:
