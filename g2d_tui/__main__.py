@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     tuned = tuning.wanted(argv)
     off = tuning.pieces_off()
     if tuned:
+        tuning.pause_collections_for_startup(without=off)
         tuning.apply(without=off | {piece for piece in tuning.names() if piece not in tuning.EARLY})
     from g2d_tui.app import G2DApp
 

@@ -20,6 +20,7 @@ Event = Literal[
     "reply_finished",
     "markdown_updated",  # a streaming reply's Markdown was updated
     "blocks_removed",  # details: container= the widget whose children were just removed
+    "blocks_released",  # a loop turn later: nothing Textual scheduled holds them any more
     "widgets_removed",  # many widgets left the screen (a new chat)
     "widgets_expected",  # details: app=, widget_classes= that will be mounted later
     "cards_archived",  # after a picture: details: archived= whether old cards became one-line notes

@@ -1,8 +1,11 @@
-"""ChatScreen: the conversation, the prompt, the model pickers; owns the reply workers."""
+"""ChatScreen: the conversation, the prompt, the model pickers.
+
+Replies and pictures are made by two components, :class:`~g2d_tui.screens.replies.ReplyFlow`
+and :class:`~g2d_tui.screens.imagine.ImagineFlow`, whose workers belong to this screen.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -10,25 +13,27 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Select, Static
+from textual.widgets import Footer, Select, Static
 
 from g2d_tui import hooks, slash
+from g2d_tui.conversation import Turn
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
-from g2d_tui.paths import display_path
 from g2d_tui.messages import PromptSubmitted
-from g2d_tui.screens.imagine import ImagineMixin
-from g2d_tui.services.errors import ServiceError
-from g2d_tui.widgets.chat_log import ChatLog
-from textual.widgets import Footer
+from g2d_tui.paths import display_path
+from g2d_tui.screens.imagine import DEFAULT_VARIATIONS, ImagineFlow
+from g2d_tui.screens.model_pickers import ModelPickers
+from g2d_tui.screens.replies import ReplyFlow
+from g2d_tui.widgets.chat_log import ChatLog, Entry
 from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
-from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt, warm_up_markdown_rendering
+from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 
 if TYPE_CHECKING:
-    from textual.timer import Timer
+    from textual.widget import Widget
 
     from g2d_tui.app import G2DApp
+    from g2d_tui.conversation import Picture
     from g2d_tui.settings.model import Settings
 
 
@@ -36,7 +41,11 @@ KEY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "key
 """Each "no key yet" note and the "ready" note it turns into once that key is set."""
 _KEY_NOTE_PAIRS = {key: pair for pair in KEY_NOTES.items() for key in pair}
 
-class ChatScreen(ImagineMixin, Screen[None]):
+WIDGETS = {"user": UserPrompt, "model": GeminiReply, "image": ImageCard, "note": Note}
+"""The widget of each kind of entry."""
+
+
+class ChatScreen(Screen[None]):
     """Chat with Gemini; ``/imagine`` turns a request into a picture."""
 
     app: G2DApp
@@ -50,8 +59,7 @@ class ChatScreen(ImagineMixin, Screen[None]):
         bind("ctrl+o", "app.open_images_folder", "open_images", show=False),
     ]
 
-    # repaint=False: a change repaints the footer's bindings, not the whole screen (90 ms
-    # for a long reply here, right when its last words should show).
+    # repaint=False: a change repaints the footer's bindings, not the whole screen.
     busy: reactive[bool] = reactive(False, bindings=True, repaint=False)
     """A reply is streaming."""
     imagining: reactive[int] = reactive(0, bindings=True, repaint=False)
@@ -61,11 +69,16 @@ class ChatScreen(ImagineMixin, Screen[None]):
         super().__init__()
         self._frame = 0
         self._activity_text = ""
+        self.replies = ReplyFlow(self)
+        self.pictures = ImagineFlow(self)
+        self.pickers = ModelPickers(self)
+        self.ready = False
+        """The first frame is up and the work put off after it has been started."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top-bar"):
             yield Static("g2d-tui", id="app-title")
-        yield ChatLog(id="chat-log")
+        yield ChatLog(self._widget_for, self._estimate, id="chat-log")
         yield Static("", id="activity")
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
@@ -78,22 +91,35 @@ class ChatScreen(ImagineMixin, Screen[None]):
     def prompt_input(self) -> PromptInput:
         return self.query_one(PromptInput)
 
+    @staticmethod
+    def _widget_for(entry: Entry) -> Widget:
+        return WIDGETS[entry.role](entry)
+
+    @staticmethod
+    def _estimate(entry: Entry, width: int) -> int:
+        return WIDGETS[entry.role].estimate(entry, width)
+
     async def on_mount(self) -> None:
         self.prompt_input.focus()
         self.set_interval(0.1, self._animate_activity)
         self.app.settings_changed_signal.subscribe(self, self._settings_changed)
         await self._welcome()
-        # Both after the first frame, so the chat shows as soon as it can: each picker is five
-        # widgets to style and lay out, and the model listing imports the Gemini SDK in a
-        # thread, which holds the GIL for about half a second.
-        self.call_after_refresh(self._mount_model_pickers)
+        # After the first frame, so the chat shows as soon as it can: the pickers are widgets to
+        # style and lay out, and the model listing imports the Gemini SDK in a thread.
+        self.call_after_refresh(self._after_first_frame)
+
+    async def _after_first_frame(self) -> None:
+        await self.pickers.mount()
         if self.app.effective.gemini_api_key:
-            self.call_after_refresh(self.load_models)
-        self.call_after_refresh(self._warm_up)
-        self.call_after_refresh(self._preload_widget_css)
+            self.pickers.load_chat_models()
+        self._warm_up()
+        hooks.announce("widgets_expected", app=self.app, widget_classes=_widgets_mounted_later())
+        self.ready = True
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
+        from g2d_tui.widgets.markdown_lines import warm_up_markdown_rendering
+
         warm_up_markdown_rendering()
         # Imported on the event loop by the first request otherwise (the HTTP stack's
         # asyncio backend, 10-25 ms) or by the first /imagine (3-9 ms).
@@ -102,45 +128,34 @@ class ChatScreen(ImagineMixin, Screen[None]):
         except ImportError:  # another anyio layout: imported when first needed, as before
             pass
         import g2d_tui.services.image_store  # noqa: F401
-        import g2d_tui.widgets.picture  # noqa: F401
 
-    def _preload_widget_css(self) -> None:
-        hooks.announce("widgets_expected", app=self.app, widget_classes=_widgets_mounted_later())
+    # -- notes -----------------------------------------------------------------------------
 
-    async def _mount_model_pickers(self) -> None:
-        settings = self.app.settings
-        await self.query_one("#top-bar").mount_all([
-            Select(self._chat_model_options(), value=settings.gemini.model, allow_blank=False, id="chat-model", compact=True),
-            Select(self._image_model_options(), value=settings.images.model, allow_blank=False, id="image-model", compact=True),
-        ])
-
-    def _picker(self, picker_id: str) -> Select | None:
-        """The model picker, once mounted (see :meth:`_mount_model_pickers`)."""
-        return self.query_one_optional(picker_id, Select)
+    async def add_note(self, key: str, level: str = "info", **params: object) -> Entry:
+        """A message of the app in the log (not part of the conversation)."""
+        return await self.log_view.add(Entry(Turn("note", ""), key=key, params=params, level=level))
 
     async def _welcome(self) -> None:
         app = self.app
-        await self.log_view.add(Note(t("chat.welcome"), key="chat.welcome"))
+        await self.add_note("chat.welcome")
         for problem in app.load_problems:
-            await self.log_view.add(Note(problem.message(), "error", key=problem.key, params=problem.params))
+            await self.add_note(problem.key, "error", **problem.params)
         if app.config_backup is not None:
-            backup = display_path(app.config_backup)
-            await self.log_view.add(Note(t("config.backup_made", path=backup), "warning", key="config.backup_made", params={"path": backup}))
+            await self.add_note("config.backup_made", "warning", path=display_path(app.config_backup))
         if app.load_problems:
             self.notify(t("config.problems_notice", count=len(app.load_problems)), severity="warning", timeout=10)
         from g2d_tui.screens.help import known_binding_ids
 
         for binding_id in sorted(set(app.settings.keymap) - known_binding_ids()):
-            key = "keymap.unknown_id"
-            await self.log_view.add(Note(t(key, id=binding_id), "warning", key=key, params={"id": binding_id}))
+            await self.add_note("keymap.unknown_id", "warning", id=binding_id)
         missing = app.missing_keys()
         for key in missing:
-            await self.log_view.add(Note(t(key), "warning", key=key))
+            await self.add_note(key, "warning")
         if "keys.missing_gemini" in missing:
             self.notify(t("keys.opening_settings"), severity="warning", timeout=8)
             self.call_after_refresh(app.action_open_settings)
 
-    # -- submitting ---------------------------------------------------------------------
+    # -- submitting ------------------------------------------------------------------------
 
     @on(PromptSubmitted)
     async def _prompt_submitted(self, event: PromptSubmitted) -> None:
@@ -161,20 +176,12 @@ class ChatScreen(ImagineMixin, Screen[None]):
             self.app.action_open_settings()
             return
         self.prompt_input.remember(event.text)
-        user = UserPrompt(event.text)
-        await self.log_view.add(user)
         self.log_view.anchor()
         if isinstance(parsed, slash.Imagine):
-            card = ImageCard(parsed.request, asked_by=user)
-            await self.log_view.add(card)
-            self.imagining += 1
-            self.imagine(parsed.request, card, user, event.text)
+            await self.log_view.add(Entry(Turn("user", event.text.strip())))
+            await self.pictures.imagine(parsed.request, event.text)
         else:
-            reply = GeminiReply(self.app.settings.gemini.model)
-            await self.log_view.add(reply)
-            reply.set_state("streaming")
-            self.busy = True
-            self.stream_reply(parsed.text, reply, user, event.text)
+            await self.replies.send(parsed.text, event.text)
 
     async def _run_command(self, name: str) -> None:
         if name == "new":
@@ -182,126 +189,88 @@ class ChatScreen(ImagineMixin, Screen[None]):
         elif name == "settings":
             self.app.action_open_settings()
         elif name == "help":
-            await self.log_view.add(Note(t("slash.help"), key="slash.help"))
+            await self.add_note("slash.help")
 
-    @work(exclusive=True, group="reply")
-    async def stream_reply(self, text: str, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
-        """Stream Gemini's answer into ``reply``; on failure give the text back to the input."""
-        gemini = self.app.gemini
-        failed: ServiceError | None = None
-        hooks.announce("reply_started")
-        try:
-            async for chunk in gemini.stream(text):
-                await reply.write(chunk)
-        except ServiceError as error:
-            failed = error
-        except asyncio.CancelledError:
-            reply.set_state("cancelled")  # the partial text stays on screen and in the history
-            raise
-        finally:
-            await reply.finish_stream()
-            self.busy = False
-            hooks.announce("reply_finished")
-        outcome = gemini.last_outcome
-        if outcome is not None and outcome.dropped_turns:
-            key, params = "chat.history_trimmed", {"count": outcome.dropped_turns}
-            await self.log_view.add(Note(t(key, **params), "warning", key=key, params=params))
-        if failed is not None:
-            await self._reply_failed(failed, reply, user, typed)
-        elif outcome is not None and outcome.truncated:
-            reason = outcome.finish_reason or ""
-            reply.set_state("truncated", t(f"chat.stopped.{reason.lower()}", reason=reason) if reason in ("MAX_TOKENS", "SAFETY", "RECITATION") else t("chat.stopped.other", reason=reason))
-        else:
-            reply.set_state("done")
+    # -- what the flows report -------------------------------------------------------------
 
-    async def _reply_failed(self, error: ServiceError, reply: GeminiReply, user: UserPrompt, typed: str) -> None:
-        if reply.text:
-            reply.set_state("failed")
-        else:
-            await reply.remove()
-        user.mark_failed()
-        await self.log_view.add(Note(error.message(), "error", key=error.key, params=error.params))
-        self.notify(error.message(), severity="error", timeout=8)
+    def turn_ended(self, entry: Entry) -> None:
+        """A turn is over (complete, cancelled or failed): the conversation keeps it."""
+
+    def picture_saved(self, entry: Entry, picture: Picture) -> None:
+        """A picture of ``entry`` was written to its file."""
+
+    def prompt_failed(self, entry: Entry, typed: str) -> None:
+        """An /imagine failed: its line is marked, the text goes back into the input."""
+        index = self.log_view.entries.index(entry)
+        for previous in reversed(self.log_view.entries[:index]):
+            if previous.role == "user":
+                previous.turn.state = "failed"
+                widget = self.log_view.widget_of(previous)
+                if isinstance(widget, UserPrompt):
+                    widget.mark_failed()
+                break
         self.prompt_input.restore(typed)
 
-    # -- models -------------------------------------------------------------------------
+    # -- cards -----------------------------------------------------------------------------
 
-    @work(exclusive=True, group="models")
-    async def load_models(self) -> None:
-        """Fill the chat model picker from the API; on failure keep the configured model."""
-        try:
-            models = await self.app.gemini.list_models()
-        except ServiceError as error:
-            key = "chat.models_unavailable"
-            await self.log_view.add(Note(t(key, reason=error), "warning", key=key, params={"reason": error}))
-            return
-        finally:
-            hooks.announce("modules_loaded")  # the Gemini SDK is imported by now
-        self.app.chat_models = [model.name for model in models]
-        if picker := self._picker("#chat-model"):
-            picker.set_options(self._chat_model_options())
-            picker.value = self.app.settings.gemini.model
+    @on(ImageCard.PicturesWanted)
+    def _pictures_wanted(self, event: ImageCard.PicturesWanted) -> None:
+        event.stop()
+        self.run_worker(self.pictures.pictures_wanted(event.card), group="pictures", exit_on_error=False)
 
-    def _chat_model_options(self) -> list[tuple[str, str]]:
-        names = list(self.app.chat_models)
-        if self.app.settings.gemini.model not in names:
-            names.insert(0, self.app.settings.gemini.model)
-        return [(name, name) for name in names]
+    @on(ImageCard.Action)
+    async def _card_action(self, event: ImageCard.Action) -> None:
+        event.stop()
+        entry, action = event.card.entry, event.action
+        if action == "copy-prompt" and entry.run.prompt is not None:
+            self.app.copy_to_clipboard(entry.run.prompt.prompt)
+            self.notify(t("imagine.prompt_copied"))
+        elif action == "save":
+            self.save_entry(entry)
+        elif action == "new-seed":
+            await self.pictures.again(entry)
+        elif action == "variations":
+            await self.pictures.again(entry, DEFAULT_VARIATIONS)
+        elif action == "retry":
+            await self.pictures.retry(entry)
 
-    def _image_model_options(self) -> list[tuple[str, str]]:
-        from g2d_tui.services.images.hf import CURATED_MODELS
+    @work(group="save-image", exit_on_error=False)
+    async def save_entry(self, entry: Entry) -> None:
+        await self.pictures.save_entry(entry)
 
-        names = list(CURATED_MODELS)
-        if self.app.settings.images.model not in names:
-            names.insert(0, self.app.settings.images.model)
-        return [(name, name) for name in names]
+    # -- settings --------------------------------------------------------------------------
 
-    @on(Select.Changed, "#chat-model")
-    def _chat_model_picked(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self.app.settings.gemini.model:
-            new = self.app.settings.copy()
-            new.gemini.model = event.value
-            self.persist(new)
-
-    @on(Select.Changed, "#image-model")
-    def _image_model_picked(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self.app.settings.images.model:
-            new = self.app.settings.copy()
-            new.images.model = event.value
-            self.persist(new)
+    @on(Select.Changed, "#chat-model, #image-model")
+    def _model_picked(self, event: Select.Changed) -> None:
+        event.stop()
+        self.pickers.picked(event.select.id or "", event.value)
 
     @work(group="persist")
     async def persist(self, new: Settings) -> None:
         await self.app.save_settings_or_report(new)
 
     def _settings_changed(self, settings: Settings) -> None:
-        for picker_id, options, value in (
-            ("#chat-model", self._chat_model_options(), settings.gemini.model),
-            ("#image-model", self._image_model_options(), settings.images.model),
-        ):
-            picker = self._picker(picker_id)
-            if picker is not None and picker.value != value:
-                picker.set_options(options)
-                picker.value = value
-        if self.app.effective.gemini_api_key and not self.app.chat_models:
-            self.load_models()
+        self.pickers.settings_changed(settings)
         self._settle_missing_key_notes()
 
     def _settle_missing_key_notes(self) -> None:
         """A "no key yet" note whose key is now set says it is ready, and back if the key is
         cleared again: left as it was, it contradicted the settings just saved."""
         missing = set(self.app.missing_keys())
-        for note in self.log_view.query(Note):
-            pair = _KEY_NOTE_PAIRS.get(note.key)
+        for entry in self.log_view.entries:
+            pair = _KEY_NOTE_PAIRS.get(entry.key) if entry.role == "note" else None
             if pair is None:
                 continue
             missing_key, ready_key = pair
-            if missing_key in missing and note.key != missing_key:
-                note.show_message(missing_key, "warning")
-            elif missing_key not in missing and note.key != ready_key:
-                note.show_message(ready_key, "info")
+            wanted = (missing_key, "warning") if missing_key in missing else (ready_key, "info")
+            if entry.key != wanted[0]:
+                widget = self.log_view.widget_of(entry)
+                if isinstance(widget, Note):
+                    widget.show_message(*wanted)
+                else:
+                    entry.key, entry.level = wanted
 
-    # -- actions ------------------------------------------------------------------------
+    # -- actions ---------------------------------------------------------------------------
 
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "reply")
@@ -311,29 +280,37 @@ class ChatScreen(ImagineMixin, Screen[None]):
         self.workers.cancel_group(self, "reply")
         self.workers.cancel_group(self, "imagine")
         self.app.gemini.reset()
-        await self.log_view.remove_children()
+        await self.log_view.clear()
         hooks.announce("widgets_removed")
-        await self.log_view.add(Note(t("chat.new_chat"), key="chat.new_chat"))
+        await self.add_note("chat.new_chat")
         self.prompt_input.focus()
 
     def action_copy_reply(self) -> None:
-        replies = [reply for reply in self.query(GeminiReply) if reply.text]
+        replies = [entry for entry in self.log_view.entries if entry.role == "model" and entry.turn.text]
         if not replies:
             self.notify(t("chat.nothing_to_copy"), severity="warning")
             return
-        self.app.copy_to_clipboard(replies[-1].text)
+        self.app.copy_to_clipboard(replies[-1].turn.text)
         self.notify(t("chat.copied"))
 
+    def action_save_image(self) -> None:
+        entries = [entry for entry in self.log_view.entries if entry.role == "image" and entry.run.images]
+        focused = self.focused
+        chosen = next(
+            (entry for entry in entries if focused is not None and entry.widget is not None and focused in entry.widget.walk_children()),
+            entries[-1] if entries else None,
+        )
+        if chosen is None:
+            saved = any(entry.run.saved for entry in self.log_view.entries if entry.role == "image")
+            self.notify(t("imagine.already_saved" if saved else "imagine.nothing_to_save"), severity="warning")
+            return
+        self.save_entry(chosen)
+
     def action_pick_chat_model(self) -> None:
-        self._open_picker("#chat-model")
+        self.pickers.open("#chat-model")
 
     def action_pick_image_model(self) -> None:
-        self._open_picker("#image-model")
-
-    def _open_picker(self, picker_id: str) -> None:
-        if picker := self._picker(picker_id):
-            picker.focus()
-            picker.action_show_overlay()
+        self.pickers.open("#image-model")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
@@ -368,9 +345,9 @@ def _widgets_mounted_later() -> list[type]:
     from textual.widget import Widget
     from textual.widgets import Button, Label, _markdown
 
+    from g2d_tui.widgets.markdown_lines import FrozenMarkdown
     from g2d_tui.widgets.picture import HalfcellPicture
     from g2d_tui.widgets.reply_markdown import reply_markdown_class
-    from g2d_tui.widgets.turns import FrozenMarkdown
 
     markdown_class = reply_markdown_class()
     blocks = {

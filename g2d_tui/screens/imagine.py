@@ -1,225 +1,299 @@
-"""The /imagine pipeline, as ChatScreen workers: prompt -> image -> screen -> folder."""
+"""The /imagine flow: prompt -> picture(s) -> screen -> folder, as a component of the chat.
+
+:class:`ImagineFlow` runs its work as workers of the screen it belongs to (group
+``imagine``, several at once), keeps each run's state in the entry's :class:`ImageRun`,
+and updates the entry's card when the card is on screen.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
-from textual.worker import Worker, WorkerError, get_current_worker
-
 from g2d_tui import hooks
+from g2d_tui.conversation import Picture, Turn
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
 from g2d_tui.services.errors import ServiceError
-from g2d_tui.widgets.image_card import ImageCard, cell_size, image_widget_class, renderer_name
-from g2d_tui.widgets.picture import HalfcellPicture, halfcell_strips
+from g2d_tui.widgets.chat_log import Entry
+from g2d_tui.widgets.image_card import ImageCard, ImageRun, renderer_name
+from g2d_tui.widgets.picture import picture_widget, prepare_picture
 
 if TYPE_CHECKING:
     from textual.widget import Widget
+    from textual.worker import Worker
 
-    from g2d_tui.app import G2DApp
-    from g2d_tui.services.images.base import GeneratedImage
-    from g2d_tui.widgets.prompt_input import PromptInput
-    from g2d_tui.widgets.turns import UserPrompt
+    from g2d_tui.screens.chat import ChatScreen
+    from g2d_tui.services.images.base import GeneratedImage, Progress
 
-LIVE_PICTURES = 8
-"""Cards that keep their pixels in memory; older ones show their saved path instead."""
-DISPLAY_COLUMNS, DISPLAY_ROWS = 64, 24
-HOUSEKEEPING_DELAY = 0.3
-"""Seconds after a picture is shown before older cards are archived: it is drawn first."""
+MAX_VARIATIONS = 4
+DEFAULT_VARIATIONS = 4
+"""Pictures the variations button makes, side by side."""
 
 
-class ImagineMixin:
-    """Mixed into ChatScreen, which provides ``app``, ``imagining`` and ``prompt_input``."""
+class ImagineFlow:
+    """Runs the image turns of one chat screen."""
 
-    app: G2DApp
-    imagining: int
-    prompt_input: PromptInput
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
+        self._pictures_prepared: Worker | None = None
 
-    @work(group="imagine", exit_on_error=False)
-    async def imagine(self, request: str, card: ImageCard, user: UserPrompt, typed: str) -> None:
-        """Ask Gemini for a prompt, draw it, show it, save it. Several may run at once."""
-        from g2d_tui.services.images.base import ImageRequest, Progress
+    @property
+    def app(self):
+        return self.screen.app
 
-        app, images = self.app, self.app.settings.images
+    # -- starting ------------------------------------------------------------------------
+
+    async def imagine(self, request: str, typed: str) -> Entry:
+        """``/imagine request``: Gemini writes the prompt, the backend draws it."""
+        return await self._start(ImageRun(request=request, typed=typed))
+
+    async def again(self, entry: Entry, count: int = 1) -> Entry:
+        """The same prompt with new seeds: one picture (new seed) or ``count`` side by side."""
+        source: ImageRun = entry.run
+        count = max(1, min(MAX_VARIATIONS, count))
+        run = ImageRun(
+            request=source.request,
+            prompt=source.prompt,
+            count=count,
+            seeds=[random.randrange(2**32) for _ in range(count)],
+            parent_id=next((picture.id for picture in entry.turn.pictures if picture.id is not None), None),
+        )
+        return await self._start(run)
+
+    async def retry(self, entry: Entry) -> None:
+        """Run a failed or cancelled card again, in place."""
+        old: ImageRun = entry.run
+        entry.run = ImageRun(request=old.request, typed=old.typed, prompt=old.prompt, count=old.count, seeds=old.seeds, parent_id=old.parent_id)
+        entry.turn.state = "streaming"
+        self._launch(entry)
+        card = self._card(entry)
+        if card is not None:
+            card.run = entry.run
+            card.sync()
+
+    async def _start(self, run: ImageRun) -> Entry:
+        turn = Turn("image", run.request, state="streaming", model=self.app.settings.images.backend)
+        entry = await self.screen.log_view.add(Entry(turn, run=run))
+        self._launch(entry)
+        return entry
+
+    def _launch(self, entry: Entry) -> None:
+        self.screen.imagining += 1
         renderer = renderer_name()
         if self._pictures_prepared is None and renderer in ("sixel", "tgp"):
-            self._pictures_prepared = self._prepare_pictures(renderer)
-        try:
-            with app.only_waiting():
-                prompt = await app.gemini.write_image_prompt(request, app.settings.gemini.max_prompt_tokens)
-            card.set_prompt(prompt)
-            image_request = ImageRequest(
-                prompt=prompt.prompt,
-                negative_prompt=", ".join(part for part in (prompt.negative_prompt, images.negative_prompt) if part),
-                width=images.width,
-                height=images.height,
-                steps=images.steps,
-                guidance_scale=images.guidance_scale,
-                seed=images.seed,
-                source_request=request,
+            self._pictures_prepared = self.screen.run_worker(
+                lambda: self._prepare_pictures(renderer), thread=True, group="prepare-pictures", exit_on_error=False
             )
+        self.screen.run_worker(self._run(entry, renderer), group="imagine", exit_on_error=False)
 
-            def on_progress(progress: Progress) -> None:
-                # The bytes are in: checking and decoding them is work a pause would hold up.
-                app.note_waiting(progress.kind != "checking")
-                card.on_progress(progress)
+    def _card(self, entry: Entry) -> ImageCard | None:
+        widget = self.screen.log_view.widget_of(entry)
+        return widget if isinstance(widget, ImageCard) else None
 
-            with app.only_waiting():
-                image = await app.image_backend.generate(image_request, on_progress=on_progress)
-            card.decoding()
-            picture = await self._picture_widget(image, renderer)
-            image = replace(image, preview=None)  # the card keeps the bytes, not the decoded copy
-            await card.show(image, picture)
-            hooks.announce("picture_shown", screen=self)
+    def _set_status(self, entry: Entry, state: str, key: str, **params: object) -> None:
+        run: ImageRun = entry.run
+        card = self._card(entry)
+        if card is not None:
+            card.set_status(state, key, **params)
+        else:
+            run.state, run.status_key, run.status_params = state, key, params
+
+    def _sync(self, entry: Entry) -> None:
+        card = self._card(entry)
+        if card is not None:
+            card.sync()
+
+    # -- the run -------------------------------------------------------------------------
+
+    async def _run(self, entry: Entry, renderer: str) -> None:
+        """Ask Gemini for a prompt (unless the run has one), draw, show, save."""
+        from g2d_tui.services.images.base import ImageRequest
+
+        app, run = self.app, entry.run
+        images = app.settings.images
+        try:
+            if run.prompt is None:
+                self._set_status(entry, "prompting", "imagine.writing_prompt")
+                with app.only_waiting():
+                    run.prompt = await app.gemini.write_image_prompt(run.request, app.settings.gemini.max_prompt_tokens)
+                self._sync(entry)
+            self._set_status(entry, "generating", "imagine.generating")
+            negative = ", ".join(part for part in (run.prompt.negative_prompt, images.negative_prompt) if part)
+            seeds = run.seeds or [images.seed] * run.count
+            for seed in seeds:
+                request = ImageRequest(
+                    prompt=run.prompt.prompt,
+                    negative_prompt=negative,
+                    width=images.width,
+                    height=images.height,
+                    steps=images.steps,
+                    guidance_scale=images.guidance_scale,
+                    seed=seed,
+                    source_request=run.request,
+                )
+                image = await self._generate(entry, request)
+                run.images.append(image)
+                run.notice_key = getattr(image, "notice_key", "") or run.notice_key
+                card = self._card(entry)
+                if card is not None:
+                    card.decoding()
+                await self._show(entry, renderer)
+                self._set_status(entry, "shown", "imagine.done", width=image.width, height=image.height, seed=image.seed, model=image.model)
+                if images.auto_save:
+                    await self._save(entry, image)
+            entry.turn.state = "complete"
         except ServiceError as error:
-            card.set_error(error.key, **error.params)
-            user.mark_failed()
-            self.notify(error.message(), severity="error", timeout=8)  # type: ignore[attr-defined]
-            self.prompt_input.restore(typed)
+            self._failed(entry, error)
             return
         except asyncio.CancelledError:
-            card.set_status("cancelled", "imagine.cancelled")
+            run.state = "cancelled"
+            entry.turn.state = "cancelled"
+            self._set_status(entry, "cancelled", "imagine.cancelled")
             raise
         finally:
-            self.imagining -= 1
-        if images.auto_save:
-            await self._save_card(card, image)
-        # Not awaited here: a widget mounted inside a worker runs its message loop in a copy
-        # of the worker's context, which references the worker and so this card. The
-        # archive Notes live for the whole chat: mounted from here, each one kept an
-        # archived card (and its pixels) alive, ~1.3 MB per image.
-        # And a moment later (the timer is made from the screen's loop, not this worker): run
-        # at once, the archiving and its garbage collection (20-60 ms) came before the frame
-        # that draws the new picture.
-        self.call_later(self.set_timer, HOUSEKEEPING_DELAY, self._archive_old_cards)  # type: ignore[attr-defined]
+            self.screen.imagining -= 1
+            self.screen.turn_ended(entry)
+        hooks.announce("cards_archived", archived=False)
 
-    _pictures_prepared: Worker | None = None
+    async def _generate(self, entry: Entry, request) -> GeneratedImage:
+        app = self.app
 
-    @work(thread=True, group="prepare-pictures", exit_on_error=False)
+        def on_progress(progress: Progress) -> None:
+            # The bytes are in: checking and decoding them is work a pause would hold up.
+            app.note_waiting(progress.kind != "checking")
+            card = self._card(entry)
+            if card is not None:
+                card.on_progress(progress)
+
+        with app.only_waiting():
+            return await app.image_backend.generate(request, on_progress=on_progress)
+
+    def _failed(self, entry: Entry, error: ServiceError) -> None:
+        run: ImageRun = entry.run
+        entry.turn.state = "failed"
+        entry.turn.detail = error.message()
+        self._set_status(entry, "error", error.key, **error.params)
+        self.screen.notify(error.message(), severity="error", timeout=8)
+        if run.typed:
+            self.screen.prompt_failed(entry, run.typed)
+
+    # -- pictures on screen ----------------------------------------------------------------
+
     def _prepare_pictures(self, renderer: str) -> None:
         """Import and build the Sixel/Kitty picture widgets while Gemini writes the first
-        prompt: done as the first picture arrived, on the event loop, it took ~25 ms of it,
-        and the new widgets' CSS another parse of the stylesheet."""
+        prompt: done as the first picture arrived, on the event loop, it took ~25 ms of it."""
         graphics_picture_class = hooks.slot("graphics_picture_class")
         widget_class = graphics_picture_class(renderer) if graphics_picture_class is not None else None
         if widget_class is not None:
             self.app.call_from_thread(hooks.announce, "widgets_expected", app=self.app, widget_classes=widget_class.mounted_classes)
 
-    async def _picture_widget(self, image: GeneratedImage, renderer: str) -> Widget:
-        """Decode, scale and encode (half-cell, Sixel, Kitty) in a thread; only mounting happens here."""
-        from g2d_tui.services.image_codec import display_copy
-
-        from g2d_tui.widgets.picture import covers
-
+    async def _show(self, entry: Entry, renderer: str) -> None:
+        """Decode and scale the run's pictures in a thread and mount them on its card."""
+        card = self._card(entry)
+        if card is None:
+            return  # scrolled away: decoded when it comes back into view
         preparing = self._pictures_prepared
         if preparing is not None and not preparing.is_finished:
-            try:  # the picture needs what it prepares; it is usually done long before
+            try:  # the pictures need what it prepares; it is usually done long before
                 await preparing.wait()
-            except WorkerError:  # failed (then the picture imports it itself), cancelled, not started
+            except Exception:  # noqa: BLE001 - failed or cancelled: the picture imports it itself
                 pass
-        if renderer == "halfcell":
-            columns, rows = self._picture_box()
-            preview = image.preview
-            if preview is None or not covers(preview, (columns * 2, rows * 4)):
-                preview = None  # too small (or none): decode the bytes again
+        widgets = await self._picture_widgets(entry.run, renderer)
+        card = self._card(entry)
+        if card is not None:
+            await card.show_pictures(widgets)
+            hooks.announce("picture_shown", screen=self.screen)
 
-            def encode():
-                # The preview was decoded when the backend checked the bytes: no second decode.
-                source = preview if preview is not None else display_copy(image.data, columns * 4, rows * 8)
-                return halfcell_strips(source, columns, rows)
+    async def _picture_widgets(self, run: ImageRun, renderer: str) -> list[Widget]:
+        from g2d_tui.services.image_store import read_picture
 
-            strips = await asyncio.to_thread(encode)
-            return HalfcellPicture(strips)
-        width, height = _display_box()
-        graphics_picture_class = hooks.slot("graphics_picture_class")  # tuning: encoded in a thread
-        widget_class = graphics_picture_class(renderer) if graphics_picture_class is not None else None
-        if widget_class is None:  # unicode, tuning off, or a textual-image whose hooks changed
-            picture = await asyncio.to_thread(display_copy, image.data, width, height)
-            return image_widget_class(renderer)(picture)
-        columns, rows = self._picture_box()
-        picture, encoded = await asyncio.to_thread(widget_class.prepare, image, (width, height), columns, rows)
-        return widget_class(picture, encoded)
+        columns, rows = self._picture_box(max(1, len(run.saved) + len(run.images)))
+        prepared = []
+        for path in run.saved:
+            try:
+                data = await asyncio.to_thread(read_picture, Path(path))
+            except ServiceError:
+                continue  # moved or deleted since: its path still shows on the card
+            prepared.append(await asyncio.to_thread(prepare_picture, data, None, renderer, columns, rows))
+        for image in run.images:
+            prepared.append(await asyncio.to_thread(prepare_picture, image.data, image, renderer, columns, rows))
+        return [picture_widget(item) for item in prepared]
 
-    def _picture_box(self) -> tuple[int, int]:
-        """At most this many columns and rows for a picture: the card's width, 60% of the height."""
-        columns = max(8, min(DISPLAY_COLUMNS, self.app.size.width - 8))
+    def _picture_box(self, count: int) -> tuple[int, int]:
+        """At most this many columns and rows for each picture: the card's width shared, 60% of the height."""
+        columns = max(8, min(64, (self.app.size.width - 8) // count - 1))
         return columns, max(4, int(self.app.size.height * 0.6))
 
-    async def _save_card(self, card: ImageCard, image: GeneratedImage) -> None:
-        from g2d_tui.services.image_store import save
+    async def pictures_wanted(self, card: ImageCard) -> None:
+        """A card came back into view: decode its pictures again (from memory or their files)."""
+        run = card.run
+        if run.displays is not None or not (run.images or run.saved):
+            return
+        try:
+            widgets = await self._picture_widgets(run, renderer_name())
+        except ServiceError:
+            return
+        if card.is_attached and card.run is run:
+            await card.show_pictures(widgets)
 
+    # -- saving ----------------------------------------------------------------------------
+
+    async def save_entry(self, entry: Entry) -> None:
+        for image in list(entry.run.images):
+            await self._save(entry, image)
+
+    async def _save(self, entry: Entry, image: GeneratedImage) -> None:
+        from g2d_tui.services.image_store import save_picture
+
+        run: ImageRun = entry.run
         folder = Path(self.app.settings.images.save_dir).expanduser()
         try:
-            path = await asyncio.to_thread(save, image, folder)
+            path, digest, size = await asyncio.to_thread(save_picture, image, folder)
         except ServiceError as error:
-            card.set_save_error(error)
-            self.notify(error.message(), severity="error", timeout=10)  # type: ignore[attr-defined]
+            run.save_error = error
+            self._sync(entry)
+            self.screen.notify(error.message(), severity="error", timeout=10)
             return
-        card.set_saved(path)
-        self.post_message(ImageSaved(path))  # type: ignore[attr-defined]
-        self.notify(t("imagine.saved", path=display_path(path)))  # type: ignore[attr-defined]
+        run.save_error = None
+        run.saved.append(str(path))
+        if image in run.images:
+            run.images.remove(image)  # the file has the bytes now; keep memory small
+        entry.turn.pictures.append(_picture_record(run, image, path, digest, size))
+        self._sync(entry)
+        self.screen.post_message(ImageSaved(path))
+        self.screen.notify(t("imagine.saved", path=display_path(path)))
+        self.screen.picture_saved(entry, entry.turn.pictures[-1])
 
-    @work(group="save-image", exit_on_error=False)
-    async def save_card(self, card: ImageCard) -> None:
-        if card.image is not None:
-            await self._save_card(card, card.image)
-
-    def action_save_image(self) -> None:
-        cards = [card for card in self.query(ImageCard) if card.image is not None]  # type: ignore[attr-defined]
-        focused = self.focused  # type: ignore[attr-defined]
-        chosen = next((card for card in cards if focused is not None and focused in card.walk_children()), None)
-        if chosen is None and cards:
-            chosen = cards[-1]
-        if chosen is None:
-            saved = [card for card in self.query(ImageCard) if card.saved_path]  # type: ignore[attr-defined]
-            self.notify(t("imagine.already_saved" if saved else "imagine.nothing_to_save"), severity="warning")  # type: ignore[attr-defined]
-            return
-        self.save_card(chosen)
-
-    @on(ImageCard.SaveRequested)
-    def _save_requested(self, event: ImageCard.SaveRequested) -> None:
-        event.stop()
-        self.save_card(event.card)
-
-    @on(ImageCard.CopyPromptRequested)
-    def _copy_prompt(self, event: ImageCard.CopyPromptRequested) -> None:
-        event.stop()
-        if event.card.prompt is not None:
-            self.app.copy_to_clipboard(event.card.prompt.prompt)
-            self.notify(t("imagine.prompt_copied"))  # type: ignore[attr-defined]
-
-    async def _archive_old_cards(self) -> None:
-        """Keep the newest pictures on screen; older saved ones shrink to one line.
-
-        Every card is a dozen widgets plus its pixels, and Textual lays all of them out on
-        each update, so a long session would get slower and bigger with every image. The
-        note replaces the user's /imagine line too: it repeats the request. An unsaved
-        card keeps its bytes (ctrl+s still works) but drops its pixels.
-        """
-        from g2d_tui.widgets.turns import Note
-
-        shown = [card for card in self.query(ImageCard) if card.state == "shown"]  # type: ignore[attr-defined]
-        archived = False
-        for card in shown[:-LIVE_PICTURES]:
-            if card.saved_path is None:
-                card.release_picture()
-                continue
-            archived = True
-            params = {"request": card.request, "path": display_path(card.saved_path)}
-            note = Note(t("imagine.archived", **params), key="imagine.archived", params=params)
-            await card.parent.mount(note, before=card)
-            await card.remove()
-            if card.asked_by is not None and card.asked_by.is_attached:
-                await card.asked_by.remove()
-        hooks.announce("cards_archived", archived=archived)
+    def unsaved_count(self) -> int:
+        return sum(entry.run.unsaved for entry in self.screen.log_view.entries if entry.role == "image" and entry.run is not None)
 
 
-def _display_box() -> tuple[int, int]:
-    """Pixels worth keeping for display: enough for the card at the terminal's cell size."""
-    width, height = cell_size()
-    return DISPLAY_COLUMNS * width, DISPLAY_ROWS * height
+def _picture_record(run: ImageRun, image: GeneratedImage, path: Path, digest: str, size: int) -> Picture:
+    request = image.request
+    honours = getattr(image, "honoured", None)
+
+    def used(name: str, value):
+        return value if honours is None or name in honours else None
+
+    return Picture(
+        path=str(path),
+        prompt=request.prompt,
+        negative_prompt=used("negative_prompt", request.negative_prompt) or "",
+        seed=used("seed", image.seed),
+        steps=used("steps", request.steps),
+        guidance_scale=used("guidance_scale", request.guidance_scale),
+        width=image.width,
+        height=image.height,
+        model=image.model,
+        backend=getattr(image, "backend", "") or "",
+        provider=getattr(image, "provider", "") or "",
+        request=run.request,
+        sha256=digest,
+        file_size=size,
+        parent_id=run.parent_id,
+        created=image.created,
+    )

@@ -153,3 +153,36 @@ def _save_without_link(folder: Path, stem: str, data: bytes) -> Path:
             continue
         return candidate
     raise ImageError("store.failed", reason="too many files with the same name")
+
+
+def save_picture(image: GeneratedImage, folder: Path) -> tuple[Path, str, int]:
+    """:func:`save`, and the saved file's sha256 and size (for the gallery)."""
+    import hashlib
+
+    path = save(image, folder)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _error(exc, folder) from None
+    return path, hashlib.sha256(data).hexdigest(), len(data)
+
+
+MAX_PICTURE_BYTES = 64 * 1024 * 1024
+
+
+def read_picture(path: Path) -> bytes:
+    """The bytes of a saved picture, to show it again.
+
+    Raises:
+        ImageError: ``store.missing`` when it is gone, ``store.unreadable`` otherwise.
+    """
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_PICTURE_BYTES + 1)
+    except FileNotFoundError:
+        raise ImageError("store.missing", path=str(path)) from None
+    except OSError as exc:
+        raise ImageError("store.unreadable", path=str(path), reason=exc.strerror or type(exc).__name__) from None
+    if len(data) > MAX_PICTURE_BYTES:
+        raise ImageError("images.too_large")
+    return data

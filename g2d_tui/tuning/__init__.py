@@ -114,6 +114,15 @@ def remove() -> None:
     hooks.reset()
 
 
+def pause_collections_for_startup(without: Iterable[str] = ()) -> None:
+    """No garbage collections until the first screen is up (part of the gc-policy piece):
+    nearly everything start-up allocates lives until exit, so passes then free nothing."""
+    if "gc-policy" not in set(without):
+        from g2d_tui.tuning import gc_policy
+
+        gc_policy.pause_for_startup()
+
+
 def before_run() -> None:
     """The last step before ``App.run()``: hand the terminal probe's answers to textual-image,
     or with the probe off let textual-image ask the terminal itself, while it still can."""

@@ -204,9 +204,6 @@ def install():
     from g2d_tui.tuning.textual_patches import forget_removed_children
 
     thresholds = gc.get_threshold()
-    if not gc.isenabled():
-        return None  # someone else manages the collector
-    pause_for_startup()  # the first screen's mount turns it back on
 
     def mounted(**_details) -> None:
         freeze_long_lived()  # Textual, Rich and our modules: alive until exit
@@ -228,10 +225,6 @@ def install():
         # The full pass the stream put off, once the reader has the end on screen.
         _collect_after_reply = asyncio.get_running_loop().call_later(COLLECT_AFTER_REPLY, _after_reply)
 
-    def blocks_removed(container, **_details) -> None:
-        forget_removed_children(container)
-        # Callbacks the removal scheduled still hold blocks just mounted: collect after them.
-        asyncio.get_running_loop().call_soon(collect_dead_blocks)
 
     def cards_archived(archived: bool = True, **_details) -> None:
         # An /imagine leaves ~200 dead widgets (status lines, footer keys, the archived card),
@@ -249,7 +242,8 @@ def install():
     hooks.listen("reply_started", reply_started)
     hooks.listen("reply_finished", reply_finished)
     hooks.listen("markdown_updated", lambda **_details: collect_young())
-    hooks.listen("blocks_removed", blocks_removed)
+    hooks.listen("blocks_removed", lambda container, **_details: forget_removed_children(container))
+    hooks.listen("blocks_released", lambda **_details: collect_dead_blocks())
     hooks.listen("widgets_removed", lambda **_details: widgets_removed())
     hooks.listen("cards_archived", cards_archived)
     hooks.listen("idle", idle)

@@ -1,12 +1,17 @@
-"""ImageCard: one /imagine run — its prompt, progress, the picture and where it was saved."""
+"""ImageCard: one /imagine (or /edit, new seed, variations) — prompt, progress, pictures, saves.
+
+The card is drawn from its entry's :class:`ImageRun`, which the imagine flow updates; a card
+scrolled far away is removed and built again from the run, its pictures decoded again
+from their files (the flow does that in a thread when the card asks).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,6 +23,7 @@ from textual.widgets import Button, Static
 from g2d_tui import hooks
 from g2d_tui.i18n import t
 from g2d_tui.paths import display_path
+from g2d_tui.widgets.chat_log import Entry, wrapped_lines
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -29,13 +35,11 @@ if TYPE_CHECKING:
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 DECODING_NOTICE_DELAY = 0.3
 """Seconds a received picture may take before its card says it is decoding. It usually
-shows sooner, and the status's new words cost a layout of the whole screen (5-12 ms) just
-while the picture is being scaled and encoded."""
+shows sooner, and the status's new words cost a layout of the whole screen."""
 RENDERER_ENV = "G2D_TUI_IMAGE_RENDERER"
-
-
 DEFAULT_CELL = (10, 20)
 """A VT340's cell in pixels: textual-image's own fallback."""
+WORKING = ("prompting", "generating", "decoding")
 
 
 def renderer_name() -> str:
@@ -67,8 +71,51 @@ def image_widget_class(name: str):
     return {"unicode": widgets.UnicodeImage, "tgp": widgets.TGPImage, "sixel": widgets.SixelImage}[name]
 
 
+@dataclass(eq=False)
+class ImageRun:
+    """What one image turn is doing and has made: the card's data."""
+
+    request: str
+    """What the user asked for (the /imagine text, the /edit instruction)."""
+    typed: str = ""
+    """The input as typed, given back when the run fails."""
+    count: int = 1
+    """Pictures asked for (variations make several, side by side)."""
+    seeds: list[int] = field(default_factory=list)
+    """Seeds asked for (new seed, variations); empty: the settings' seed."""
+    parent_id: int | None = None
+    """The gallery picture this run varies or edits."""
+    edit_of: Any = None
+    """For /edit: the GeneratedImage (or Picture) the instruction applies to."""
+    prompt: ImagePrompt | None = None
+    state: str = "prompting"
+    """prompting, generating, decoding, shown, error, cancelled."""
+    status_key: str = "imagine.writing_prompt"
+    status_params: dict[str, object] = field(default_factory=dict)
+    deadline: float | None = None
+    """Monotonic time of the next cold-start try, for the countdown."""
+    images: list[GeneratedImage] = field(default_factory=list)
+    """Pictures received and not saved yet (their bytes); a saved one is dropped from here."""
+    saved: list[str] = field(default_factory=list)
+    """Paths of the saved pictures."""
+    save_error: ServiceError | None = None
+    notice_key: str = ""
+    """A note about the backend's pictures (e.g. Gemini: paid, SynthID watermark)."""
+    displays: list[Widget] | None = None
+    """The picture widgets shown, while the card is on screen."""
+    decoding_from: float | None = None
+
+    @property
+    def working(self) -> bool:
+        return self.state in WORKING
+
+    @property
+    def unsaved(self) -> int:
+        return len(self.images)
+
+
 class ImageCard(Vertical):
-    """Shows the state of one image request; posts SaveRequested from its button."""
+    """Shows an image run; its buttons post messages the imagine flow acts on."""
 
     DEFAULT_CSS = """
     ImageCard { height: auto; border: round $secondary; padding: 0 1; margin: 0 0 1 0; }
@@ -76,131 +123,175 @@ class ImageCard(Vertical):
     ImageCard .card-prompt { color: $text; }
     ImageCard .card-negative { color: $text-muted; }
     ImageCard .card-status { color: $text-accent; }
+    ImageCard .card-notice { color: $text-warning; }
     ImageCard.-error .card-status { color: $text-error; }
-    ImageCard .card-image { width: auto; height: auto; max-height: 60vh; max-width: 100%; }
+    ImageCard .card-pictures { height: auto; width: 1fr; }
+    ImageCard .card-image { width: auto; height: auto; max-height: 60vh; margin-right: 1; }
     ImageCard .card-saved { color: $text-success; }
+    ImageCard .card-saved.-error { color: $text-error; }
     ImageCard .card-actions { height: auto; }
     ImageCard .card-actions Button { margin-right: 1; }
     """
 
-    class SaveRequested(Message):
-        def __init__(self, card: ImageCard) -> None:
-            super().__init__()
-            self.card = card
+    @dataclass
+    class Action(Message):
+        """A card button: ``copy-prompt``, ``save``, ``new-seed``, ``variations``, ``retry``."""
 
-    class CopyPromptRequested(Message):
-        def __init__(self, card: ImageCard) -> None:
-            super().__init__()
-            self.card = card
+        card: ImageCard
+        action: str
 
-    def __init__(self, request: str, asked_by: Widget | None = None) -> None:
+    @dataclass
+    class PicturesWanted(Message):
+        """The card is on screen with pictures to show and no widgets for them."""
+
+        card: ImageCard
+
+    BUTTONS = ("copy-prompt", "save", "new-seed", "variations", "retry")
+
+    def __init__(self, entry: Entry) -> None:
         super().__init__(classes="turn")
-        self.request = request
-        self.asked_by = asked_by
-        """The user's /imagine line: archiving the card replaces both with one note."""
-        self.prompt: ImagePrompt | None = None
-        self.image: GeneratedImage | None = None
-        """The full image bytes, kept only until they are saved."""
-        self.saved_path: Path | None = None
-        self._save_error: ServiceError | None = None
-        self.state = "prompting"
-        self._status_key = "imagine.writing_prompt"
-        self._status_params: dict[str, object] = {}
-        self._deadline: float | None = None
+        self.entry = entry
+        self.run: ImageRun = entry.run
         self._frame = 0
         self._spinning_words: str | None = None
-        """The status text after its spinner glyph, as last shown."""
-        self._decoding_from: float | None = None
         self.border_title = t("imagine.title")
 
+    # -- what tests and the flow read -------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self.run.state
+
+    @property
+    def image(self) -> GeneratedImage | None:
+        """The newest picture not saved yet."""
+        return self.run.images[-1] if self.run.images else None
+
+    @property
+    def saved_path(self):
+        from pathlib import Path
+
+        return Path(self.run.saved[-1]) if self.run.saved else None
+
+    @property
+    def prompt(self) -> ImagePrompt | None:
+        return self.run.prompt
+
+    @property
+    def request(self) -> str:
+        return self.run.request
+
+    # -- layout ----------------------------------------------------------------------------
+
     def compose(self) -> ComposeResult:
-        yield Static(Content(self.request), classes="card-request")
+        yield Static(Content(self.run.request), classes="card-request")
         yield Static("", classes="card-prompt")
         yield Static("", classes="card-negative")
         yield Static("", classes="card-status")
+        yield Static("", classes="card-notice")
+        yield Horizontal(classes="card-pictures")
         yield Static("", classes="card-saved")
         with Horizontal(classes="card-actions"):
-            yield Button(t("imagine.copy_prompt"), classes="copy-prompt", compact=True, disabled=True)
-            yield Button(t("imagine.save"), classes="save-image", compact=True, disabled=True)
+            for name in self.BUTTONS:
+                yield Button(t(f"imagine.button.{name}"), classes=f"card-{name}", compact=True, disabled=True)
 
-    def on_mount(self) -> None:
-        self._timer = self.set_interval(0.1, self._tick)
-        self._render_status()
+    async def on_mount(self) -> None:
+        self._timer = self.set_interval(0.1, self._tick, pause=not self.run.working)
+        self.sync()
+        if self.run.images or self.run.saved:
+            self.post_message(self.PicturesWanted(self))
 
-    # -- state changes (called by the screen's worker) ----------------------------------
+    def on_unmount(self) -> None:
+        self.run.displays = None  # memory follows what is on screen: decoded again when back
 
-    def set_prompt(self, prompt: ImagePrompt) -> None:
-        self.prompt = prompt
-        self.query_one(".card-prompt", Static).update(Content(prompt.prompt))
-        if prompt.negative_prompt:
-            self.query_one(".card-negative", Static).update(Content(t("imagine.negative", text=prompt.negative_prompt)))
-        self.query_one(".copy-prompt", Button).disabled = False
-        self.set_status("generating", "imagine.generating")
-
-    def on_progress(self, progress: Progress) -> None:
-        if progress.kind == "loading":
-            self._deadline = time.monotonic() + progress.wait
-            self.set_status("generating", "imagine.cold_start", waited=int(progress.waited), limit=int(progress.limit))
-        elif progress.kind == "retrying_black":
-            self._deadline = None
-            self.set_status("generating", "imagine.retrying_black")
-        elif progress.kind == "sending":
-            self._deadline = None
-            self.set_status("generating", "imagine.generating")
-
-    def decoding(self) -> None:
-        """The picture arrived: say "decoding" if it is not shown within ``DECODING_NOTICE_DELAY``."""
-        self._decoding_from = time.monotonic() + DECODING_NOTICE_DELAY
-
-    def set_status(self, state: str, key: str, **params: object) -> None:
-        self._decoding_from = None
-        self.state = state
-        self._status_key, self._status_params = key, params
-        # Only the error state is styled. A class change restyles the card and its dozen
-        # children (~10 ms), and a class per state meant two such passes per change, one
-        # of them just as the picture arrived.
-        self.set_class(state == "error", "-error")
-        if state in ("prompting", "generating", "decoding") and self.is_mounted:
+    def sync(self) -> None:
+        """Show the run as it is now."""
+        if not self.is_mounted:
+            return
+        run = self.run
+        prompt = run.prompt
+        self.query_one(".card-prompt", Static).update(Content(prompt.prompt if prompt else ""))
+        negative = t("imagine.negative", text=prompt.negative_prompt) if prompt and prompt.negative_prompt else ""
+        self.query_one(".card-negative", Static).update(Content(negative))
+        notice = self.query_one(".card-notice", Static)
+        notice.update(Content(t(run.notice_key) if run.notice_key else ""))
+        notice.display = bool(run.notice_key)
+        self._sync_saved()
+        self._sync_buttons()
+        self.set_class(run.state == "error", "-error")
+        if run.working:
             self._timer.resume()
         self._render_status()
 
-    async def show(self, image: GeneratedImage, picture: Widget) -> None:
-        """Mount ``picture``, a widget whose pixels were decoded and scaled off the event loop."""
-        self.image = image
-        picture.add_class("card-image")
-        await self.mount(picture, before=self.query_one(".card-saved"))
-        self.set_status("shown", "imagine.done", width=image.width, height=image.height, seed=image.seed, model=image.model)
-        self.query_one(".save-image", Button).disabled = False
+    def _sync_saved(self) -> None:
+        run, saved = self.run, self.query_one(".card-saved", Static)
+        if run.save_error is not None:
+            saved.update(Content(t("imagine.save_failed", reason=run.save_error)))
+        elif run.saved:
+            saved.update(Content(" · ".join(t("imagine.saved", path=display_path(path)) for path in run.saved)))
+        else:
+            saved.update("")
+        saved.set_class(run.save_error is not None, "-error")
 
-    def set_saved(self, path: Path) -> None:
-        self.saved_path = path
-        self._save_error = None
-        self.query_one(".card-saved", Static).remove_class("-error")
-        self.image = None  # the file has the bytes now; keep memory small
-        self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=display_path(path))))
-        self.query_one(".save-image", Button).disabled = True
+    def _sync_buttons(self) -> None:
+        run = self.run
+        done = run.state == "shown"
+        enabled = {
+            "copy-prompt": run.prompt is not None,
+            "save": done and bool(run.images),
+            "new-seed": done and run.prompt is not None,
+            "variations": done and run.prompt is not None,
+            "retry": run.state in ("error", "cancelled"),
+        }
+        for name, on_ in enabled.items():
+            button = self.query_one(f".card-{name}", Button)
+            button.disabled = not on_
+            button.display = name != "retry" or on_
+        self.query_one(".card-save", Button).display = not self.query_one(".card-retry", Button).display
 
-    def set_save_error(self, error: ServiceError) -> None:
-        self._save_error = error
-        self.query_one(".card-saved", Static).update(Content(t("imagine.save_failed", reason=error)))
-        self.query_one(".card-saved", Static).add_class("-error")
+    async def show_pictures(self, widgets: list[Widget]) -> None:
+        """Mount the picture widgets (decoded and scaled off the event loop)."""
+        box = self.query_one(".card-pictures", Horizontal)
+        await box.remove_children()
+        for widget in widgets:
+            widget.add_class("card-image")
+        self.run.displays = widgets
+        await box.mount_all(widgets)
 
-    def set_error(self, key: str, **params: object) -> None:
-        """Show a failure (catalogue key + params, so it re-translates)."""
-        self.set_status("error", key, **params)
+    # -- status ------------------------------------------------------------------------------
 
-    def release_picture(self) -> None:
-        """Drop the on-screen pixels of an old, unsaved card (memory); its bytes stay for ctrl+s."""
-        for widget in self.query(".card-image"):
-            widget.remove()
-        self.set_status("shown", "imagine.released")
+    def on_progress(self, progress: Progress) -> None:
+        run = self.run
+        if progress.kind == "loading":
+            run.deadline = time.monotonic() + progress.wait
+            self.set_status("generating", "imagine.cold_start", waited=int(progress.waited), limit=int(progress.limit))
+        elif progress.kind == "retrying_black":
+            run.deadline = None
+            self.set_status("generating", "imagine.retrying_black")
+        elif progress.kind == "sending":
+            run.deadline = None
+            self.set_status("generating", "imagine.generating")
 
-    # -- rendering ----------------------------------------------------------------------
+    def set_status(self, state: str, key: str, **params: object) -> None:
+        run = self.run
+        run.decoding_from = None
+        run.state, run.status_key, run.status_params = state, key, params
+        self.set_class(state == "error", "-error")
+        if self.is_mounted:
+            if run.working:
+                self._timer.resume()
+            self._sync_buttons()
+            self._render_status()
+
+    def decoding(self) -> None:
+        """The picture arrived: say "decoding" if it is not shown within ``DECODING_NOTICE_DELAY``."""
+        self.run.decoding_from = time.monotonic() + DECODING_NOTICE_DELAY
 
     def _tick(self) -> None:
-        if self._decoding_from is not None and time.monotonic() >= self._decoding_from:
+        run = self.run
+        if run.decoding_from is not None and time.monotonic() >= run.decoding_from:
             self.set_status("decoding", "imagine.decoding")
-        if self.state in ("prompting", "generating", "decoding"):
+        if run.working:
             self._frame = (self._frame + 1) % len(SPINNER)
             self._render_status()
         else:
@@ -209,15 +300,16 @@ class ImageCard(Vertical):
     def _render_status(self) -> None:
         if not self.is_mounted:
             return
+        run = self.run
         status = self.query_one(".card-status", Static)
-        if self.state == "error":
+        text = t(run.status_key, **run.status_params) if run.status_key else ""
+        if run.state == "error":
             self._spinning_words = None
-            status.update(Content(f"✗ {t(self._status_key, **self._status_params)}"))
+            status.update(Content(f"✗ {text}"))
             return
-        text = t(self._status_key, **self._status_params) if self._status_key else ""
-        if self.state in ("prompting", "generating", "decoding"):
-            if self._deadline is not None:
-                remaining = max(0, round(self._deadline - time.monotonic()))
+        if run.working:
+            if run.deadline is not None:
+                remaining = max(0, round(run.deadline - time.monotonic()))
                 text = f"{text} — {t('imagine.next_try', seconds=remaining)}"
             text = f"{SPINNER[self._frame]} {text} · {t('imagine.esc_cancels')}"
         # Ten times a second only the spinner glyph (one cell) changes: same wrapping, same
@@ -228,22 +320,19 @@ class ImageCard(Vertical):
 
     def retranslate(self) -> None:
         self.border_title = t("imagine.title")
-        self.query_one(".copy-prompt", Button).label = t("imagine.copy_prompt")
-        self.query_one(".save-image", Button).label = t("imagine.save")
-        if self.prompt and self.prompt.negative_prompt:
-            self.query_one(".card-negative", Static).update(Content(t("imagine.negative", text=self.prompt.negative_prompt)))
-        if self.saved_path:
-            self.query_one(".card-saved", Static).update(Content(t("imagine.saved", path=display_path(self.saved_path))))
-        elif self._save_error is not None:
-            self.set_save_error(self._save_error)
-        self._render_status()
+        for name in self.BUTTONS:
+            self.query_one(f".card-{name}", Button).label = t(f"imagine.button.{name}")
+        self.sync()
 
-    @on(Button.Pressed, ".save-image")
-    def _save_pressed(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed)
+    def _button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.post_message(self.SaveRequested(self))
+        for name in self.BUTTONS:
+            if event.button.has_class(f"card-{name}"):
+                self.post_message(self.Action(self, name))
 
-    @on(Button.Pressed, ".copy-prompt")
-    def _copy_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.post_message(self.CopyPromptRequested(self))
+    @classmethod
+    def estimate(cls, entry: Entry, width: int) -> int:
+        run: ImageRun = entry.run
+        pictures = 24 if (run.images or run.saved) else 0
+        return wrapped_lines(run.request, width - 4) + 8 + pictures

@@ -93,3 +93,49 @@ class HalfcellPicture(Widget):
         if 0 <= y < len(self.strips):
             return self.strips[y]
         return Strip.blank(self.size.width)
+
+
+DISPLAY_COLUMNS, DISPLAY_ROWS = 64, 24
+"""The most cells a picture takes: pixels beyond what that shows are not kept."""
+
+
+def prepare_picture(data: bytes, image, renderer: str, columns: int, rows: int) -> tuple:
+    """Decode ``data`` (a picture's bytes; ``image`` the GeneratedImage when there is one, for
+    the preview decoded when its bytes were checked) and scale and encode it for ``renderer``
+    within ``columns`` × ``rows`` cells. CPU only: for a thread. See :func:`picture_widget`."""
+    from types import SimpleNamespace
+
+    from g2d_tui import hooks
+    from g2d_tui.services.image_codec import display_copy
+    from g2d_tui.widgets.image_card import cell_size
+
+    preview = getattr(image, "preview", None)
+    if renderer == "halfcell":
+        if preview is None or not covers(preview, (columns * 2, rows * 4)):
+            preview = display_copy(data, columns * 4, rows * 8)  # too small (or none): decode the bytes
+        return ("halfcell", halfcell_strips(preview, columns, rows))
+    cell_width, cell_height = cell_size()
+    box = (DISPLAY_COLUMNS * cell_width, DISPLAY_ROWS * cell_height)
+    graphics_picture_class = hooks.slot("graphics_picture_class")  # tuning: encoded here, not in render()
+    widget_class = graphics_picture_class(renderer) if graphics_picture_class is not None else None
+    if widget_class is None:  # unicode, tuning off, or a textual-image whose hooks changed
+        return ("textual-image", renderer, display_copy(data, *box))
+    if image is None:
+        decoded = display_copy(data, *box)
+        image = SimpleNamespace(data=data, preview=decoded, width=decoded.width, height=decoded.height)
+    picture, encoded = widget_class.prepare(image, box, columns, rows)
+    return ("graphics", widget_class, picture, encoded)
+
+
+def picture_widget(prepared: tuple) -> Widget:
+    """The widget for what :func:`prepare_picture` made: only mounting is left for the event loop."""
+    kind = prepared[0]
+    if kind == "halfcell":
+        return HalfcellPicture(prepared[1])
+    if kind == "graphics":
+        _, widget_class, picture, encoded = prepared
+        return widget_class(picture, encoded)
+    from g2d_tui.widgets.image_card import image_widget_class
+
+    _, renderer, picture = prepared
+    return image_widget_class(renderer)(picture)

@@ -1,37 +1,46 @@
-"""The pieces of a conversation: the user's prompt, Gemini's reply, notes."""
+"""The pieces of a conversation: the user's prompt, Gemini's reply, notes.
+
+Each is drawn from an :class:`~g2d_tui.widgets.chat_log.Entry`: the log builds them when
+their entry comes near the view, and again after they were scrolled far away.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import io
-import threading
 import time
-from collections.abc import Iterator
 
-from rich.segment import Segment
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.geometry import Region
-from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
 from g2d_tui import hooks
-from g2d_tui.hooks import let_the_loop_run
 from g2d_tui.i18n import t
+from g2d_tui.widgets.chat_log import Entry, wrapped_lines
+from g2d_tui.widgets.markdown_lines import FrozenMarkdown, freeze_point
+
+FLUSH_EVERY = 0.08
+"""Seconds between Markdown updates while a reply streams."""
+
+BURST = 2048
+"""New text over this size is a burst: its finished blocks are frozen even before an open fence."""
+
+_STATE_OF_TURN = {"streaming": "streaming", "complete": "done", "cancelled": "cancelled", "truncated": "truncated", "failed": "failed"}
 
 
 class UserPrompt(Static):
     """What the user sent, shown verbatim (no markup)."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(Content(text), classes="turn")
-        self.text = text
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(Content(entry.turn.text), classes="turn")
+        self.entry = entry
+        self.text = entry.turn.text
         self.border_title = t("chat.you")
+        if entry.turn.state == "failed":
+            self.mark_failed()
 
     def mark_failed(self) -> None:
         self.add_class("-failed")
@@ -42,244 +51,9 @@ class UserPrompt(Static):
         if self.has_class("-failed"):
             self.border_subtitle = t("chat.not_delivered")
 
-
-FLUSH_EVERY = 0.08
-"""Seconds between Markdown updates while a reply streams."""
-
-FREEZE_AFTER_BLOCKS = 3
-"""Blocks the live Markdown tail may hold before its finished part is frozen (see GeminiReply)."""
-
-BURST = 2048
-"""New text over this size is a burst: its finished blocks are frozen even before an open fence."""
-
-
-def freeze_point(source: str, max_blocks: int = FREEZE_AFTER_BLOCKS, *, before_open_fence: bool = False) -> int:
-    """Where to cut ``source`` so the part before holds whole blocks, or 0 to keep it all.
-
-    Blocks end at blank lines outside fenced code; we only cut once there are more than
-    ``max_blocks`` of them, at the last such blank line. While a fence is still open we
-    wait for it to close, unless ``before_open_fence``: then the cut falls before it (for
-    a burst, whose finished blocks must not reach the live Markdown).
-    """
-    boundaries, in_fence, offset = [], False, 0
-    for line in source.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith(("```", "~~~")):
-            in_fence = not in_fence
-        elif not stripped and not in_fence and offset:
-            boundaries.append(offset + len(line))
-        offset += len(line)
-    if len(boundaries) <= max_blocks or (in_fence and not before_open_fence):
-        return 0
-    return boundaries[-1]
-
-
-Line = tuple  # of (text, style number) pairs: see render_markdown_lines
-
-
-class _StylePalette:
-    """Numbers for the Rich styles of frozen lines, shared by every reply (and thread).
-
-    A frozen line stored as Segments (named tuples holding a Style) stays tracked by the
-    cyclic garbage collector: a long reply added tens of thousands of objects to every
-    full collection. Plain tuples of strings and ints are untracked, so they cost nothing.
-    """
-
-    def __init__(self) -> None:
-        self._numbers: dict[object, int] = {}
-        self.styles: list = []
-        self._lock = threading.Lock()
-
-    def number(self, style) -> int:
-        number = self._numbers.get(style)
-        if number is None:
-            with self._lock:
-                number = self._numbers.get(style)
-                if number is None:
-                    number = self._numbers[style] = len(self.styles)
-                    self.styles.append(style)
-        return number
-
-
-PALETTE = _StylePalette()
-
-
-def _markdown_lines(source: str, width: int) -> Iterator[Line]:
-    """``source`` rendered by Rich's Markdown at ``width`` cells, line by line as Rich makes them."""
-    from rich.console import Console
-    from rich.markdown import Markdown as RichMarkdown
-    from rich.segment import Segment
-
-    console = Console(
-        width=width, color_system="truecolor", force_terminal=True, legacy_windows=False,
-        markup=False, highlight=False, emoji=False, file=io.StringIO(),
-    )
-    options = console.options.update_width(width)
-    segments = console.render(RichMarkdown(source), options)
-    number = PALETTE.number
-    top = True
-    for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False):
-        if top and not line:
-            continue  # Rich puts a blank line above a list that opens the source: pieces have their own
-        top = False
-        yield tuple((segment.text, number(segment.style)) for segment in line)
-
-
-def render_markdown_lines(source: str, width: int) -> list[Line]:
-    """``source`` rendered at ``width`` cells, plus a blank separator line (for a thread)."""
-    lines = list(_markdown_lines(source, width))
-    lines.append(())
-    return lines
-
-
-RENDER_SLICE = 0.002
-"""Seconds of Markdown rendering between two turns of the event loop (see render_markdown_slices)."""
-
-PIECE_CHARS = 1500
-"""Source Rich parses at once while rendering in slices (its parse cannot be sliced: ~1 ms a KB)."""
-
-
-def markdown_pieces(source: str, size: int = PIECE_CHARS) -> Iterator[str]:
-    """``source`` cut into pieces of about ``size`` characters at top-level block boundaries:
-    a blank line outside fenced code, followed by a line that is not indented (so no list
-    item or nested block is split from what it continues)."""
-    start, offset, in_fence, blank_before = 0, 0, False, False
-    for line in source.splitlines(keepends=True):
-        stripped = line.strip()
-        if blank_before and stripped and not line[0].isspace() and offset - start >= size:
-            yield source[start:offset]
-            start = offset
-        if stripped.startswith(("```", "~~~")):
-            in_fence = not in_fence
-        blank_before = not stripped and not in_fence
-        offset += len(line)
-    if start < len(source):
-        yield source[start:]
-
-
-async def render_markdown_slices(source: str, width: int) -> list[Line]:
-    """:func:`render_markdown_lines` on the event loop, ``RENDER_SLICE`` at a time.
-
-    In a thread, Rich held the GIL half of the time while a reply streamed in fast, and
-    the event loop's frames took twice as long (paints of 45 ms for 25 ms of work). Rich
-    makes its lines lazily, so the loop can render them between its other work instead.
-    """
-    lines: list[Line] = []
-    began = time.perf_counter()
-    for piece in markdown_pieces(source):
-        for line in _markdown_lines(piece, width):
-            lines.append(line)
-            if time.perf_counter() - began > RENDER_SLICE:
-                await let_the_loop_run()
-                began = time.perf_counter()
-        lines.append(())
-    return lines
-
-
-def warm_up_markdown_rendering() -> None:
-    """Render a tiny reply once, off the event loop, so the first real one does not pay for
-    importing Rich's Markdown, Pygments and its colour theme (stalls of 60-170 ms early in it)."""
-    from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
-
-    render_markdown_lines("# g2d\n\n- item\n\n```python\nprint(1)\n```\n", 40)
-    try:  # Pygments then looks through the plugin lexers (~30 ms, once): a half-streamed "```pyt"
-        get_lexer_by_name("g2d-no-such-language")
-    except ClassNotFound:
-        pass
-
-
-class FrozenMarkdown(Widget):
-    """The finished blocks of a long reply as one widget of pre-rendered lines.
-
-    Textual lays out every Markdown block widget on each update, so a long reply made
-    every frame slower. Frozen blocks are rendered once (in slices) by Rich into
-    strips; this widget just serves those lines, whatever their number. A new width
-    re-renders them in a thread while the old lines stay on screen.
-    """
-
-    DEFAULT_CSS = "FrozenMarkdown { width: 1fr; height: auto; }"
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.sources: list[str] = []
-        self._lines: list[Line] = []
-        self._width = 0
-        """The width ``_lines`` were rendered for."""
-        self._generation = 0
-        """Bumped by every full re-render; older results are dropped."""
-
-    @property
-    def source(self) -> str:
-        return "".join(self.sources)
-
-    @property
-    def line_count(self) -> int:
-        return len(self._lines)
-
-    def render_width(self) -> int:
-        """The width to render at: ours once laid out, else our parent's content width."""
-        width = self.size.width or (self.parent.content_size.width if self.parent else 0)
-        return max(width, 20)
-
-    async def render_source(self, source: str) -> tuple[int, list[Line]]:
-        """Render ``source`` (whole blocks) in slices; returns the width used and the lines."""
-        width = self.render_width()
-        return width, await render_markdown_slices(source, width)
-
-    def append(self, source: str, rendered: tuple[int, list[Line]]) -> None:
-        """Add ``source`` and its lines from :meth:`render_source`."""
-        width, lines = rendered
-        self.sources.append(source)
-        if self._width and width != self._width:
-            self.render_all(self._width)  # resized meanwhile: keep one width for all lines
-        else:
-            self._width = width
-            added = Region(0, len(self._lines), width, len(lines))
-            self._lines.extend(lines)
-            self.refresh(added, layout=True)  # the lines above stay as they were rendered
-
-    def render_all(self, width: int) -> None:
-        self._generation += 1
-        self._render_all(width, self._generation, list(self.sources))
-
-    @work(thread=True, group="frozen-render")
-    def _render_all(self, width: int, generation: int, sources: list[str]) -> None:
-        lines = [line for source in sources for line in render_markdown_lines(source, width)]
-        self.app.call_from_thread(self._replace_lines, width, lines, generation, len(sources))
-
-    def _replace_lines(self, width: int, lines: list[Line], generation: int, count: int) -> None:
-        if generation != self._generation:
-            return  # a newer re-render is on its way
-        if count != len(self.sources):  # a segment arrived meanwhile: render again
-            self.render_all(width)
-            return
-        self._width, self._lines = width, lines
-        self.refresh(layout=True)
-
-    def on_resize(self, event) -> None:
-        if self.sources and event.size.width != self._width:
-            self.render_all(event.size.width)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        return self.line_count
-
-    _line_style = None
-    """This widget's style while its lines render: the same for each, and ~50 µs to work out."""
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._line_style = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._line_style = None
-
-    def render_line(self, y: int) -> Strip:
-        style = self.rich_style if self._line_style is None else self._line_style
-        if y >= len(self._lines):
-            return Strip.blank(self.size.width, style)
-        styles = PALETTE.styles
-        return Strip([Segment(text, styles[number]) for text, number in self._lines[y]]).apply_style(style)
+    @classmethod
+    def estimate(cls, entry: Entry, width: int) -> int:
+        return wrapped_lines(entry.turn.text, width - 8) + 3  # border, margin
 
 
 class GeminiReply(Vertical):
@@ -293,13 +67,13 @@ class GeminiReply(Vertical):
 
     STATES = ("streaming", "done", "cancelled", "truncated", "failed")
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, entry: Entry) -> None:
         super().__init__(classes="turn")
-        self.model = model
+        self.entry = entry
+        self.model = entry.turn.model
         self.text = ""
-        """The whole reply, as received."""
-        self.state = "streaming"
-        self._detail = ""
+        """What this widget has shown of the reply (its entry may have more, see :meth:`catch_up`)."""
+        self.state = _STATE_OF_TURN.get(entry.turn.state, "done")
         self._tail = ""
         """Text in the live Markdown (everything not frozen)."""
         self._unflushed: list[str] = []
@@ -307,14 +81,33 @@ class GeminiReply(Vertical):
         self._flush_timer: Timer | None = None
         self._flush_lock = asyncio.Lock()
         self._stream = None
-        self.border_title = t("chat.gemini", model=model)
+        self.border_title = t("chat.gemini", model=self.model)
+
+    @property
+    def streaming(self) -> bool:
+        return self.entry.turn.state == "streaming"
 
     def compose(self) -> ComposeResult:
         from g2d_tui.widgets.reply_markdown import reply_markdown_class
 
-        yield FrozenMarkdown(id="reply-frozen")
-        yield reply_markdown_class()(id="reply-markdown")
+        if self.streaming:
+            yield FrozenMarkdown(id="reply-frozen")
+            yield reply_markdown_class()(id="reply-markdown")
+        else:  # drawn again from its text: all of it as pre-rendered lines
+            self.text = self.entry.turn.text
+            yield FrozenMarkdown(self.text, id="reply-frozen")
         yield Static("", classes="reply-status")
+
+    async def on_mount(self) -> None:
+        self._show_state()
+        if self.streaming:
+            await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """Show what the entry received that this widget has not shown yet."""
+        received = self.entry.turn.text
+        if len(received) > len(self.text):
+            await self.write(received[len(self.text):])
 
     @property
     def markdown(self):
@@ -381,6 +174,8 @@ class GeminiReply(Vertical):
         async with markdown.lock:  # a stopped stream's last append may still be running
             await markdown.remove_children()
         hooks.announce("blocks_removed", container=markdown)
+        await asyncio.sleep(0)  # callbacks the removal scheduled still hold blocks just mounted
+        hooks.announce("blocks_released")
 
     async def _show(self, text: str) -> None:
         if self._stream is None:
@@ -403,9 +198,13 @@ class GeminiReply(Vertical):
             stream, self._stream = self._stream, None
             await stream.stop()
 
-    def set_state(self, state: str, detail: str = "") -> None:
-        """One of :attr:`STATES`."""
-        self.state, self._detail = state, detail
+    def sync_state(self) -> None:
+        """Show the state of the entry's turn (done, cancelled, stopped early and why...)."""
+        self.state = _STATE_OF_TURN.get(self.entry.turn.state, "done")
+        self._show_state()
+
+    def _show_state(self) -> None:
+        state = self.state
         try:
             status = self.query_one(".reply-status", Static)
         except NoMatches:
@@ -419,15 +218,22 @@ class GeminiReply(Vertical):
             # the Markdown (styles/chat.tcss), so only those two are restyled: Textual would
             # restyle every block, once per class changed (~20 ms each for a long reply).
             self.app.stylesheet.update_nodes([self, status], animate=True)
-        if self.state == "cancelled":
+        if state == "cancelled":
             status.update(t("chat.reply_cancelled"))
-        elif self.state == "truncated":
-            status.update(self._detail)
+        elif state in ("truncated", "failed") and self.entry.key:
+            status.update(Content(t(self.entry.key, **self.entry.params)))
         else:
             status.update("")
 
     def retranslate(self) -> None:
         self.border_title = t("chat.gemini", model=self.model)
+        self._show_state()
+
+    @classmethod
+    def estimate(cls, entry: Entry, width: int) -> int:
+        # Border, status line and margin; Markdown adds about a blank line per paragraph.
+        text = entry.turn.text
+        return wrapped_lines(text, width - 8) + text.count("\n\n") + 4
 
 
 def width_bound_widgets() -> list[type[Widget]]:
@@ -438,18 +244,26 @@ def width_bound_widgets() -> list[type[Widget]]:
 class Note(Static):
     """A line from the app itself: info, warning or error (``-info``/``-warning``/``-error``)."""
 
-    def __init__(self, text: str, level: str = "info", *, key: str = "", params: dict[str, object] | None = None) -> None:
-        super().__init__(Content(text), classes=f"note -{level}")
-        self.key = key
-        self.params = params or {}
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(Content(t(entry.key, **entry.params) if entry.key else entry.turn.text), classes=f"note -{entry.level}")
+        self.entry = entry
+
+    @property
+    def key(self) -> str:
+        return self.entry.key
 
     def show_message(self, key: str, level: str, **params: object) -> None:
         """Say another catalogue message, at ``level``."""
-        self.key, self.params = key, params
+        self.entry.key, self.entry.params, self.entry.level = key, params, level
         for name in ("info", "warning", "error"):
             self.set_class(name == level, f"-{name}")
         self.retranslate()
 
     def retranslate(self) -> None:
-        if self.key:
-            self.update(Content(t(self.key, **self.params)))
+        if self.entry.key:
+            self.update(Content(t(self.entry.key, **self.entry.params)))
+
+    @classmethod
+    def estimate(cls, entry: Entry, width: int) -> int:
+        text = t(entry.key, **entry.params) if entry.key else entry.turn.text
+        return wrapped_lines(text, width - 3) + 1

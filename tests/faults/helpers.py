@@ -105,7 +105,10 @@ async def wait_until(pilot, predicate: Callable[[], bool], *, seconds: float = 1
 
 
 def notes(screen) -> str:
-    return "\n".join(str(note.render()) for note in screen.query(Note))
+    """Every note of the log (its entries: not all have widgets), as shown now."""
+    from tests.ui.helpers import note_texts
+
+    return note_texts(screen.app)
 
 
 def card_status(card: ImageCard) -> str:
@@ -128,26 +131,28 @@ def clear_prompt(app) -> None:
     app.screen.query_one(PromptInput).clear()
 
 
-async def first_exchange(pilot, fake_gemini, text: str = "first question") -> tuple[UserPrompt, GeminiReply, str]:
-    """One successful exchange, so the tests can check earlier widgets survive a failure."""
+async def first_exchange(pilot, fake_gemini, text: str = "first question"):
+    """One successful exchange, so the tests can check earlier turns survive a failure.
+    Returns the user's and the reply's entries, and the reply's text."""
     from tests.fakes.gemini_server import Reply
+    from tests.ui.helpers import entries
 
     fake_gemini.enqueue(Reply(chunks=["First ", "answer."]), on="stream")
     await send(pilot, text)
     await settle(pilot)
-    user = pilot.app.screen.query(UserPrompt).last()
-    reply = pilot.app.screen.query(GeminiReply).last()
-    assert reply.has_class("-done"), reply.classes
-    return user, reply, reply.text
+    user, reply = entries(pilot.app, "user")[-1], entries(pilot.app, "model")[-1]
+    assert reply.turn.state == "complete", reply.turn
+    assert reply.widget is not None and reply.widget.has_class("-done"), reply.widget
+    return user, reply, reply.turn.text
 
 
-def assert_earlier_intact(app, user: UserPrompt, reply: GeminiReply, reply_text: str) -> None:
-    """The first exchange is still on screen, unchanged."""
-    users = list(app.screen.query(UserPrompt))
-    replies = list(app.screen.query(GeminiReply))
-    assert users and users[0] is user and not user.has_class("-failed")
-    assert replies and replies[0] is reply and reply.has_class("-done") and reply.text == reply_text
-    assert user.is_mounted and reply.is_mounted
+def assert_earlier_intact(app, user, reply, reply_text: str) -> None:
+    """The first exchange is still in the conversation, unchanged."""
+    from tests.ui.helpers import entries
+
+    users, replies = entries(app, "user"), entries(app, "model")
+    assert users and users[0] is user and user.turn.state == "complete"
+    assert replies and replies[0] is reply and reply.turn.state == "complete" and reply.turn.text == reply_text
 
 
 async def assert_hello_works(pilot, fake_gemini):
@@ -164,9 +169,12 @@ async def assert_hello_works(pilot, fake_gemini):
     fake_gemini.enqueue(Reply(chunks=["Hello ", "again!"]), on="stream")
     await send(pilot, "hello")
     await settle(pilot)
-    last = pilot.app.screen.query(GeminiReply).last()
-    assert last.has_class("-done"), (last.classes, last.text)
-    assert last.text == "Hello again!"
+    from tests.ui.helpers import entries
+
+    last = entries(pilot.app, "model")[-1]
+    assert last.turn.state == "complete", last.turn
+    assert last.turn.text == "Hello again!"
+    assert last.widget is not None and last.widget.has_class("-done")  # the newest is on screen
     assert prompt_text(pilot.app) == ""
     sent = [r for r in fake_gemini.requests_to("stream")[sent_before:] if r.turns and r.turns[-1] == ("user", "hello")]
     assert len(sent) == 1, [r.turns[-1:] for r in fake_gemini.requests_to("stream")[sent_before:]]

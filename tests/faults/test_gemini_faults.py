@@ -10,7 +10,9 @@ the same config with ``timeout=1`` from ``gemini_config()`` — no app code chan
 
 from __future__ import annotations
 
+from g2d_tui.i18n import t
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
+from tests.ui.helpers import entries
 from tests.fakes.gemini_server import Blocked, CutStream, Error, ErrorMidStream, FakeGemini, Hang, Reply
 from tests.faults.helpers import (
     SIZE,
@@ -50,18 +52,19 @@ async def test_chat_failures_are_explained_text_restored_and_app_usable(fake_gem
         await settle(pilot)
         user, reply, reply_text = await first_exchange(pilot, fake_gemini)
         for case, behaviour, words in FAILURES:
-            shown_before = len(app.screen.query(Note))
-            replies_before = len(app.screen.query(GeminiReply))
+            shown_before = len(entries(app, "note"))
+            replies_before = len(entries(app, "model"))
             fake_gemini.enqueue(behaviour, on="stream")
             await send(pilot, TYPED)
             await settle(pilot)
             screen = app.screen
-            new_notes = "\n".join(str(n.render()) for n in list(screen.query(Note))[shown_before:])
+            new_notes = "\n".join(t(n.key, **n.params) for n in entries(app, "note")[shown_before:])
             assert words in new_notes, (case, new_notes)
             assert prompt_text(app) == TYPED, case
-            failed = screen.query(UserPrompt).last()
-            assert failed.text == TYPED and failed.has_class("-failed"), case
-            assert len(screen.query(GeminiReply)) == replies_before, case  # the empty reply widget was removed
+            failed = entries(app, "user")[-1]
+            assert failed.turn.text == TYPED and failed.turn.state == "failed", case
+            assert failed.widget is not None and failed.widget.has_class("-failed"), case
+            assert len(entries(app, "model")) == replies_before, case  # the empty reply was removed
             assert_earlier_intact(app, user, reply, reply_text)
             assert not screen.busy, case
             assert any(words in str(n.message) for n in app._notifications), case

@@ -25,6 +25,7 @@ from g2d_tui.screens.chat import ChatScreen
 from g2d_tui.screens.settings import SettingsScreen
 from g2d_tui.widgets.image_card import ImageCard
 from tests.fakes import gemini_server as fg
+from tests.ui.helpers import entries
 from tests.fakes import hf_server as fh
 from tests.faults.helpers import (
     SIZE,
@@ -307,9 +308,9 @@ async def test_hostile_requests_always_save_inside_the_folder(fake_gemini, fake_
         for request in HOSTILE:
             await send(pilot, f"/imagine {request}")
         await settle(pilot)
-        cards = list(app.screen.query(ImageCard))
-        assert [card.state for card in cards] == ["shown"] * len(HOSTILE), [card_status(c) for c in cards]
-        paths = [card.saved_path for card in cards]
+        cards = [entry.run for entry in entries(app, "image")]  # not all of them have widgets
+        assert [card.state for card in cards] == ["shown"] * len(HOSTILE), [card.status_key for card in cards]
+        paths = [Path(card.saved[-1]) if card.saved else None for card in cards]
     assert all(path is not None and path.parent == folder for path in paths), paths
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p != config_path()]
     assert sorted(files) == sorted(paths)

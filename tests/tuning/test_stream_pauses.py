@@ -34,7 +34,6 @@ async def test_blocks_removed_at_a_freeze_are_freed_without_a_full_collection(fa
     async def drop_and_check(self):
         blocks = [weakref.ref(widget) for widget in self.markdown.query("*")]
         await real_drop(self)
-        await asyncio.sleep(0)  # the collection tuning asked for once the removal's callbacks ran
         removed.append(len(blocks))
         survivors.append(sum(ref() is not None for ref in blocks))
 
@@ -117,12 +116,16 @@ async def test_a_state_change_restyles_the_reply_and_its_status_once(fake_gemini
         app.stylesheet.update_nodes = lambda nodes, animate=False: real_update(restyled.append(list(nodes)) or restyled[-1], animate)
         status = reply.query_one(".reply-status")
         assert reply.has_class("-done") and not status.display
-        reply.set_state("streaming")
+        def set_state(state: str) -> None:
+            reply.entry.turn.state = state
+            reply.sync_state()
+
+        set_state("streaming")
         assert restyled == [[reply, status]] and reply.has_class("-streaming") and not reply.has_class("-done")
         assert status.display  # the -done rule no longer hides it
-        reply.set_state("streaming")
+        set_state("streaming")
         assert len(restyled) == 1  # nothing changed: no restyle
-        reply.set_state("cancelled")
+        set_state("cancelled")
         assert len(restyled) == 2 and reply.classes >= {"-cancelled", "turn"} and not reply.has_class("-streaming")
         assert status.display
 

@@ -78,3 +78,28 @@ async def settle(pilot) -> None:
     """Wait for every worker (replies, images, saves) and the refresh after them."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def entries(app, role: str | None = None) -> list:
+    """The chat log's entries (its data: widgets exist only for those near the view)."""
+    return [entry for entry in app.screen.log_view.entries if role is None or entry.role == role]
+
+
+def note_texts(app) -> str:
+    """Every note of the log, as shown (translated now)."""
+    from g2d_tui.i18n import t
+
+    return "\n".join(t(entry.key, **entry.params) if entry.key else entry.turn.text for entry in entries(app, "note"))
+
+
+async def widget_on_screen(pilot, entry):
+    """Scroll ``entry`` into view and return its widget once it is mounted."""
+    log = pilot.app.screen.log_view
+    if log.widget_of(entry) is None:
+        log.scroll_to_entry(entry)
+    for _ in range(200):
+        widget = log.widget_of(entry)
+        if widget is not None and widget.is_mounted:
+            return widget
+        await pilot.pause(0.02)
+    raise AssertionError(f"{entry.role} entry never got a widget")

@@ -33,7 +33,7 @@ async def test_pipeline_saves_png_with_metadata(fake_gemini, fake_hf, tmp_path, 
         await send(pilot, "/imagine a red fox in the snow")
         await settle(pilot)
         card = app.screen.query_one(ImageCard)
-        assert card.state == "shown", card._status_key
+        assert card.state == "shown", card.run.status_key
         assert card.prompt is not None and card.prompt.prompt
         assert "fox" in str(card.query_one(".card-prompt").render()).lower()
         image_widget = card.query_one(".card-image")
@@ -126,7 +126,7 @@ async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_
         status.update = lambda content, *, layout=True: (layouts.append((str(content), layout)), real_update(content, layout=layout))
         seen = set()
         for _ in range(60):
-            seen.add(card._status_key)
+            seen.add(card.run.status_key)
             if card.state == "shown":
                 break
             await pilot.pause(0.05)
@@ -147,18 +147,18 @@ async def test_the_card_says_decoding_only_when_the_picture_is_slow(fake_gemini,
     layout pass just while it is encoded. A slow one says what is going on."""
     import time
 
-    from g2d_tui.screens import imagine
+    from g2d_tui.widgets import picture
     from g2d_tui.widgets.image_card import DECODING_NOTICE_DELAY
 
     monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "halfcell")
     if slow:
-        real_strips = imagine.halfcell_strips
+        real_strips = picture.halfcell_strips
 
         def slow_strips(*args):
             time.sleep(DECODING_NOTICE_DELAY + 0.4)  # in the encoding thread
             return real_strips(*args)
 
-        monkeypatch.setattr(imagine, "halfcell_strips", slow_strips)
+        monkeypatch.setattr(picture, "halfcell_strips", slow_strips)
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -262,53 +262,49 @@ async def test_escape_cancels_a_cold_start_wait(fake_gemini, fake_hf, tmp_path):
         await send(pilot, "/imagine a slow thing")
         card = app.screen.query_one(ImageCard)
         for _ in range(60):
-            if card._status_key == "imagine.cold_start":
+            if card.run.status_key == "imagine.cold_start":
                 break
             await pilot.pause(0.05)
-        assert card._status_key == "imagine.cold_start"
+        assert card.run.status_key == "imagine.cold_start"
         await pilot.press("escape")
         await settle(pilot)
         assert card.state == "cancelled"
         assert app.screen.imagining == 0
 
 
-async def test_old_saved_cards_shrink_to_one_line(fake_gemini, fake_hf, tmp_path, monkeypatch):
-    from g2d_tui.screens import imagine
-    from g2d_tui.widgets.turns import Note
+async def test_cards_far_from_the_view_are_dropped_and_drawn_again_from_their_files(fake_gemini, fake_hf, tmp_path):
+    """Only the cards near the view have widgets (and pixels): an old one is freed, and
+    scrolled back into view it is built again, its picture decoded from the saved file."""
+    import gc
 
-    from g2d_tui import app as app_module
+    from tests.ui.helpers import entries, widget_on_screen
 
-    monkeypatch.setattr(imagine, "LIVE_PICTURES", 2)
-    monkeypatch.setattr(imagine, "HOUSEKEEPING_DELAY", 0.3)
-    monkeypatch.setattr(app_module, "IDLE_BEFORE_HOUSEKEEPING", 0.3)
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
-    async with app.run_test(size=(100, 40)) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         first: list[weakref.ref] = []
-        for n in range(4):
+        for n in range(5):
             await send(pilot, f"/imagine picture {n}")
             await settle(pilot)
             if n == 0:  # query, not query_one: the screen's query_one cache would keep the card
                 card = app.screen.query(ImageCard).first()
                 first = [weakref.ref(widget) for widget in [card, *card.walk_children()]]
                 del card
-            if n == 2:  # the new picture is drawn first; the archiving comes a moment later
-                requests = [card.request for card in app.screen.query(ImageCard)]  # no card kept in a local
-                assert requests == ["picture 0", "picture 1", "picture 2"]
-            await pilot.pause(0.5)
-        await pilot.pause(0.6)  # idle: no input, no work
-        # Archived with the third picture and freed by the pass that follows, or if the
-        # collector's freeze after the SDK's import caught it alive (the model list may
-        # arrive during the first /imagine), by the refreeze once the app is idle; not
-        # whenever the collector next gets to the old generation: the test does not collect.
+        await pilot.pause(0.3)
+        cards = entries(app, "image")
+        assert [entry.run.request for entry in cards] == [f"picture {n}" for n in range(5)]
+        assert all(entry.run.state == "shown" and entry.run.saved for entry in cards)
+        assert cards[0].widget is None and cards[-1].widget is not None
+        gc.collect()
         assert [ref() for ref in first] == [None] * len(first)
-        cards = list(app.screen.query(ImageCard))
-        assert [card.request for card in cards] == ["picture 2", "picture 3"]
-        archived = [str(note.render()) for note in app.screen.query(Note) if note.key == "imagine.archived"]
-        assert len(archived) == 2 and "picture 0" in archived[0] and ".png" in archived[0]
-        # The note stands for the whole turn: the user's line went with the card.
-        assert [prompt.text for prompt in app.screen.query(UserPrompt)] == ["/imagine picture 2", "/imagine picture 3"]
-    assert len(list(tmp_path.glob("*.png"))) == 4
+        card = await widget_on_screen(pilot, cards[0])
+        for _ in range(200):  # decoded again, in a thread, from the file
+            if card.query(".card-image"):
+                break
+            await pilot.pause(0.02)
+        assert card.query(".card-image") and card.saved_path is not None and card.saved_path.exists()
+        assert app.screen.log_view.mounted_entries[0] is not cards[-1]
+    assert len(list(tmp_path.glob("*.png"))) == 5
 
 
 @pytest.mark.parametrize("renderer", ["halfcell", "sixel"])

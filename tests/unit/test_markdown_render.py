@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from g2d_tui.widgets import turns
-from g2d_tui.widgets.turns import markdown_pieces, render_markdown_lines, render_markdown_slices
+from g2d_tui.widgets import markdown_lines
+from g2d_tui.widgets.markdown_lines import markdown_pieces, render_markdown_lines, render_markdown_slices
 
 VARIED = "".join(
     f"## Section {n}\n\n"
@@ -38,7 +38,7 @@ def test_slices_give_the_lines_of_one_render():
 
 
 def test_slices_let_the_event_loop_run(monkeypatch):
-    monkeypatch.setattr(turns, "RENDER_SLICE", 0.0)
+    monkeypatch.setattr(markdown_lines, "RENDER_SLICE", 0.0)
     ticks = 0
 
     async def ticker() -> None:

@@ -1,0 +1,131 @@
+"""The two model pickers of the chat's top bar (F3 chat model, F4 image model).
+
+A component of the chat screen: it mounts the pickers after the first frame, fills the chat
+picker from the API, persists what the user picks — and only that: filling a picker must
+never change the chosen model — and gives the focus back to the message box once a picker
+closes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.widgets import Select
+
+from g2d_tui import hooks
+from g2d_tui.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from g2d_tui.screens.chat import ChatScreen
+    from g2d_tui.settings.model import Settings
+
+MAX_OPTIONS = 500
+"""Models shown in a picker: a server listing thousands must not make it slow to open."""
+
+
+def _options(names: list[str], current: str) -> list[tuple[Content, str]]:
+    names = list(dict.fromkeys(names))[:MAX_OPTIONS]
+    if current not in names:
+        names.insert(0, current)
+    return [(Content(name), name) for name in names]  # Content: a name is never markup
+
+
+class ModelPickers:
+    """The chat and image model pickers of one chat screen."""
+
+    def __init__(self, screen: ChatScreen) -> None:
+        self.screen = screen
+        self._mounted = False
+        self._open_when_mounted: str | None = None
+        self._opened: Select | None = None
+
+    @property
+    def app(self):
+        return self.screen.app
+
+    def image_model(self, settings: Settings | None = None) -> str:
+        return (settings or self.app.settings).images.model
+
+    def image_models(self) -> list[str]:
+        from g2d_tui.services.images.hf import CURATED_MODELS
+
+        return list(CURATED_MODELS)
+
+    async def mount(self) -> None:
+        settings = self.app.settings
+        chat = Select(_options(self.app.chat_models, settings.gemini.model), value=settings.gemini.model, allow_blank=False, id="chat-model", compact=True)
+        image = Select(_options(self.image_models(), self.image_model()), value=self.image_model(), allow_blank=False, id="image-model", compact=True)
+        await self.screen.query_one("#top-bar").mount_all([chat, image])
+        for picker in (chat, image):
+            self.screen.watch(picker, "expanded", self._expanded_changed, init=False)
+        self.screen.call_after_refresh(self._mounted_now)
+
+    def _mounted_now(self) -> None:
+        self._mounted = True
+        if self._open_when_mounted is not None:
+            picker_id, self._open_when_mounted = self._open_when_mounted, None
+            self.open(picker_id)
+
+    def picker(self, picker_id: str) -> Select | None:
+        return self.screen.query_one_optional(picker_id, Select) if self._mounted else None
+
+    def open(self, picker_id: str) -> None:
+        """Open a picker's list; asked before the pickers are there, it opens once they are."""
+        picker = self.picker(picker_id)
+        if picker is None:
+            self._open_when_mounted = picker_id
+            return
+        self._opened = picker
+        picker.focus()
+        picker.action_show_overlay()
+
+    def _expanded_changed(self, expanded: bool) -> None:
+        if not expanded and self._opened is not None:
+            self._opened = None
+            self.screen.call_after_refresh(self.screen.prompt_input.focus)
+
+    def _set(self, picker_id: str, options: list[tuple[Content, str]], value: str) -> None:
+        """Fill a picker without it reporting a change: only the user's picks are saved."""
+        picker = self.picker(picker_id)
+        if picker is None:
+            return
+        with picker.prevent(Select.Changed):
+            picker.set_options(options)
+            picker.value = value
+
+    def load_chat_models(self) -> None:
+        self.screen.run_worker(self._load_chat_models(), group="models", exclusive=True)
+
+    async def _load_chat_models(self) -> None:
+        """Fill the chat model picker from the API; on failure keep the configured model."""
+        try:
+            models = await self.app.gemini.list_models()
+        except ServiceError as error:
+            await self.screen.add_note("chat.models_unavailable", "warning", reason=error)
+            return
+        finally:
+            hooks.announce("modules_loaded")  # the Gemini SDK is imported by now
+        self.app.chat_models = [model.name for model in models]
+        model = self.app.settings.gemini.model
+        self._set("#chat-model", _options(self.app.chat_models, model), model)
+
+    def settings_changed(self, settings: Settings) -> None:
+        self._set("#chat-model", _options(self.app.chat_models, settings.gemini.model), settings.gemini.model)
+        self._set("#image-model", _options(self.image_models(), self.image_model(settings)), self.image_model(settings))
+        if self.app.effective.gemini_api_key and not self.app.chat_models:
+            self.load_chat_models()
+
+    def picked(self, picker_id: str, value: object) -> None:
+        """The user picked ``value``: persist it."""
+        if not isinstance(value, str):
+            return
+        settings = self.app.settings
+        if picker_id == "chat-model" and value != settings.gemini.model:
+            new = settings.copy()
+            new.gemini.model = value
+            self.screen.persist(new)
+        elif picker_id == "image-model" and value != self.image_model():
+            new = settings.copy()
+            new.images.model = value
+            self.screen.persist(new)
