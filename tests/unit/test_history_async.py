@@ -123,8 +123,9 @@ async def test_calls_after_close_are_history_errors(tmp_path):
     history = await AsyncHistory.open(tmp_path / "history.sqlite3")
     assert history.path == tmp_path / "history.sqlite3" and history.damaged_copy is None
     await history.close()
-    with pytest.raises((HistoryError, RuntimeError)):
+    with pytest.raises(HistoryError) as caught:
         await history.conversations()
+    assert caught.value.key == "history.error.closed"
 
 
 def test_sync_store_refuses_use_from_another_thread(tmp_path):

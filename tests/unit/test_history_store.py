@@ -142,6 +142,20 @@ def test_image_turn_keeps_its_pictures(store):
     assert store.get_conversation(conversation.id).picture_count == 2
 
 
+def test_a_picture_saved_before_its_turn_ended_joins_the_turn(store, tmp_path):
+    conversation = store.create_conversation()
+    early = sample_picture(tmp_path / "early.png")  # a Path is stored as text
+    store.add_picture(early)
+    late = sample_picture("/p/late.png")
+    turn = Turn("image", "two variations", pictures=[early, late])
+    store.add_turn(conversation.id, turn)
+    assert store.picture_count() == 2  # the early one was not added twice
+    (loaded,) = store.turns(conversation.id)
+    assert [picture.id for picture in loaded.pictures] == [early.id, late.id]
+    assert all(picture.turn_id == turn.id and picture.conversation_id == conversation.id for picture in loaded.pictures)
+    assert loaded.pictures[0].path == str(tmp_path / "early.png")
+
+
 def test_picture_round_trip_with_every_field(store):
     conversation = store.create_conversation()
     parent = sample_picture(conversation_id=conversation.id)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from g2d_tui.conversation import Conversation, Picture, Turn
+from g2d_tui.services.history.errors import HistoryError
 from g2d_tui.services.history.records import ImportResult, PictureFilter, SearchHit
 from g2d_tui.services.history.store import DEFAULT_BUSY_TIMEOUT, HistoryStore
 
@@ -66,7 +67,10 @@ class AsyncHistory:
 
     async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        job = loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+        try:
+            job = loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+        except RuntimeError:  # the thread was shut down by close()
+            raise HistoryError("history.error.closed") from None
         # Shielded: cancelling the caller must not drop a write still queued in the thread.
         job.add_done_callback(_retrieve)
         return await asyncio.shield(job)

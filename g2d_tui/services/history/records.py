@@ -127,7 +127,7 @@ def picture_from_row(row: sqlite3.Row | tuple) -> Picture:
 def picture_values(picture: Picture) -> tuple:
     """The values of :data:`PICTURE_FIELDS` for ``picture``, in that order."""
     return (
-        picture.path, picture.sha256, int(picture.file_size), int(picture.width), int(picture.height),
+        str(picture.path), picture.sha256, int(picture.file_size), int(picture.width), int(picture.height),
         picture.prompt, picture.negative_prompt, seed_to_db(picture.seed), picture.steps,
         picture.guidance_scale, picture.model, picture.backend, picture.provider, picture.request,
         picture.parent_id, picture.conversation_id, picture.turn_id, to_db_time(picture.created),

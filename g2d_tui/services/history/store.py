@@ -193,11 +193,13 @@ class HistoryStore(GalleryMixin):
 
     @guarded
     def add_turn(self, conversation_id: int, turn: Turn) -> int:
-        """Store a finished turn (and its pictures without an id) at the end of the conversation.
+        """Store a finished turn at the end of the conversation, with its pictures.
 
-        Commits at once. Sets ``turn.id``, ``turn.seq``, ``turn.conversation_id`` and the
-        ids of the new pictures; moves the conversation's ``updated`` to the turn's time;
-        gives an untitled conversation a title from its first user or image turn.
+        Commits at once. Pictures without an id are added; pictures already stored (saved
+        before the turn ended) are linked to it. Sets ``turn.id``, ``turn.seq``,
+        ``turn.conversation_id`` and the pictures' ids and links; moves the conversation's
+        ``updated`` to the turn's time; gives an untitled conversation a title from its
+        first user or image turn.
 
         Raises:
             ValueError: a note, or a turn still streaming (neither is ever stored).
@@ -224,9 +226,14 @@ class HistoryStore(GalleryMixin):
                     "UPDATE conversations SET title = ? WHERE id = ? AND title = ''",
                     (title_from_request(turn.text), conversation_id),
                 )
-            new_pictures = [picture for picture in turn.pictures if picture.id is None]
-            for picture in new_pictures:
+            for picture in turn.pictures:
                 picture.conversation_id, picture.turn_id = conversation_id, turn_id
+            saved = [picture.id for picture in turn.pictures if picture.id is not None]
+            db.executemany(  # pictures stored before the turn ended (saved early) join it
+                "UPDATE pictures SET conversation_id = ?, turn_id = ? WHERE id = ?",
+                [(conversation_id, turn_id, picture_id) for picture_id in saved],
+            )
+            new_pictures = [picture for picture in turn.pictures if picture.id is None]
             ids = self._insert_pictures(db, new_pictures)
         for picture, picture_id in zip(new_pictures, ids, strict=True):
             picture.id = picture_id
