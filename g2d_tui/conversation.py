@@ -73,6 +73,8 @@ class Turn:
     """For an image turn: the pictures it made (variations make several)."""
     conversation_id: int | None = None
     id: int | None = None
+    seq: int | None = None
+    """Position in its conversation (0 = first), set by the history store."""
 
     @property
     def is_chat(self) -> bool:

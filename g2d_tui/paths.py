@@ -7,6 +7,8 @@ from pathlib import Path
 
 APP_NAME = "g2d-tui"
 CONFIG_ENV = "G2D_TUI_CONFIG"
+DATA_ENV = "G2D_TUI_DATA"
+HISTORY_FILE_NAME = "history.sqlite3"
 
 
 def config_path() -> Path:
@@ -17,6 +19,30 @@ def config_path() -> Path:
     from platformdirs import user_config_path
 
     return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def data_dir() -> Path:
+    """The app's data folder: ``$G2D_TUI_DATA`` or the platform's user data dir."""
+    override = os.environ.get(DATA_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def history_path(explicit: Path | str | None = None) -> Path:
+    """The history database: ``explicit`` if given, else ``data_dir() / "history.sqlite3"``."""
+    if explicit:
+        return Path(explicit).expanduser()
+    return data_dir() / HISTORY_FILE_NAME
+
+
+def thumbnails_dir() -> Path:
+    """Where gallery thumbnails are cached: the platform's user cache dir plus ``thumbnails``."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False) / "thumbnails"
 
 
 def default_save_dir() -> Path:

@@ -34,6 +34,8 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.delenv("G2D_TUI_DATA", raising=False)
     monkeypatch.setenv("XDG_PICTURES_DIR", str(home / "Pictures"))
     monkeypatch.setenv("G2D_TUI_CONFIG", str(home / ".config" / "g2d-tui" / "config.toml"))
     monkeypatch.setenv("LANG", "C.UTF-8")

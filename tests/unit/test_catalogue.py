@@ -30,7 +30,7 @@ SAME_AS_ENGLISH_OK = {
 }
 PLURAL_FORMS = ("one", "other")
 KEY_LITERAL = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
-NOT_KEYS = re.compile(r"\.(tcss|toml|py|png|svg|json|md|txt)$")  # file names that look like keys
+NOT_KEYS = re.compile(r"\.(tcss|toml|py|png|svg|json|md|txt|sqlite3)$")  # file names that look like keys
 
 
 # -- reading ----------------------------------------------------------------------------

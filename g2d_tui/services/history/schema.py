@@ -1,0 +1,194 @@
+"""The history database's schema, as a list of migration steps.
+
+``PRAGMA user_version`` holds the number of steps applied. :func:`migrate` applies the
+missing ones in one transaction, so a store is either fully at the new version or left
+as it was. A released step is never edited: a change to the schema is a new step
+appended to :data:`MIGRATIONS` (tests build every older version from the steps before it
+and migrate it up).
+
+Times are stored as UTC ISO 8601 text with microseconds (``2025-03-04T08:06:07.000000Z``):
+readable in any SQLite tool, exact, and in the right order when compared as text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_TOKENIZER = "unicode61 remove_diacritics 2"  # "cafe" finds "café"; case-insensitive
+
+V1_TABLES = """
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE turns (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'model', 'image')),
+    text TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'complete'
+        CHECK (state IN ('complete', 'cancelled', 'failed', 'truncated')),
+    model TEXT NOT NULL DEFAULT '',
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    detail TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    UNIQUE (conversation_id, seq)
+);
+-- seed has no declared type: ComfyUI seeds reach 2**64 - 1, beyond SQLite's integers,
+-- and are kept as text then; a typed column would turn that text into a lossy REAL.
+CREATE TABLE pictures (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL DEFAULT '',
+    file_size INTEGER NOT NULL DEFAULT 0,
+    width INTEGER NOT NULL DEFAULT 0,
+    height INTEGER NOT NULL DEFAULT 0,
+    prompt TEXT NOT NULL DEFAULT '',
+    negative_prompt TEXT NOT NULL DEFAULT '',
+    seed,
+    steps INTEGER,
+    guidance_scale REAL,
+    model TEXT NOT NULL DEFAULT '',
+    backend TEXT NOT NULL DEFAULT '',
+    provider TEXT NOT NULL DEFAULT '',
+    request TEXT NOT NULL DEFAULT '',
+    parent_id INTEGER REFERENCES pictures(id) ON DELETE SET NULL,
+    conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+    turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL,
+    created TEXT NOT NULL
+);
+"""
+
+V2_SEARCH_AND_INDEXES = f"""
+-- Lists page newest first by (updated|created, id); foreign keys need an index on the
+-- child side or every delete scans the child table.
+CREATE INDEX conversations_by_updated ON conversations(updated, id);
+CREATE INDEX pictures_by_created ON pictures(created, id);
+CREATE INDEX pictures_by_conversation ON pictures(conversation_id);
+CREATE INDEX pictures_by_turn ON pictures(turn_id);
+CREATE INDEX pictures_by_parent ON pictures(parent_id);
+CREATE INDEX pictures_by_sha256 ON pictures(sha256);
+CREATE INDEX pictures_by_path ON pictures(path);
+
+CREATE VIRTUAL TABLE conversations_fts USING fts5(
+    title, content='conversations', content_rowid='id', tokenize='{_TOKENIZER}');
+CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
+END;
+CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO conversations_fts(conversations_fts, rowid, title) VALUES ('delete', old.id, old.title);
+END;
+CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO conversations_fts(conversations_fts, rowid, title) VALUES ('delete', old.id, old.title);
+    INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
+END;
+INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild');
+
+CREATE VIRTUAL TABLE turns_fts USING fts5(
+    text, content='turns', content_rowid='id', tokenize='{_TOKENIZER}');
+CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN
+    INSERT INTO turns_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN
+    INSERT INTO turns_fts(turns_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER turns_fts_update AFTER UPDATE OF text ON turns BEGIN
+    INSERT INTO turns_fts(turns_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO turns_fts(rowid, text) VALUES (new.id, new.text);
+END;
+INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
+"""
+
+V3_PICTURE_SEARCH = f"""
+CREATE VIRTUAL TABLE pictures_fts USING fts5(
+    prompt, negative_prompt, request, model,
+    content='pictures', content_rowid='id', tokenize='{_TOKENIZER}');
+CREATE TRIGGER pictures_fts_insert AFTER INSERT ON pictures BEGIN
+    INSERT INTO pictures_fts(rowid, prompt, negative_prompt, request, model)
+    VALUES (new.id, new.prompt, new.negative_prompt, new.request, new.model);
+END;
+CREATE TRIGGER pictures_fts_delete AFTER DELETE ON pictures BEGIN
+    INSERT INTO pictures_fts(pictures_fts, rowid, prompt, negative_prompt, request, model)
+    VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.request, old.model);
+END;
+CREATE TRIGGER pictures_fts_update AFTER UPDATE OF prompt, negative_prompt, request, model ON pictures BEGIN
+    INSERT INTO pictures_fts(pictures_fts, rowid, prompt, negative_prompt, request, model)
+    VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.request, old.model);
+    INSERT INTO pictures_fts(rowid, prompt, negative_prompt, request, model)
+    VALUES (new.id, new.prompt, new.negative_prompt, new.request, new.model);
+END;
+INSERT INTO pictures_fts(pictures_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    V1_TABLES,  # 1: conversations, turns, pictures
+    V2_SEARCH_AND_INDEXES,  # 2: full-text search of titles and turns; list and foreign-key indexes
+    V3_PICTURE_SEARCH,  # 3: full-text search of picture recipes (the gallery filter)
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The file was written by a newer g2d-tui; it is left untouched."""
+
+
+def version(connection: sqlite3.Connection) -> int:
+    """The number of migration steps applied to the database."""
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def apply(connection: sqlite3.Connection, steps: tuple[str, ...], start: int) -> None:
+    """Run ``steps`` (numbered from ``start + 1``) inside the caller's transaction."""
+    for number, step in enumerate(steps, start=start + 1):
+        for statement in _statements(step):
+            connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {int(number)}")
+
+
+def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database up to ``target`` in one transaction; returns the version found.
+
+    The connection must be in autocommit mode (``isolation_level=None``). ``BEGIN
+    IMMEDIATE`` takes the write lock first, so two processes opening an old store at the
+    same time migrate it once.
+
+    Raises:
+        SchemaTooNew: the database is at a later version than this code knows.
+        sqlite3.Error: the migration failed; nothing was changed.
+    """
+    found = version(connection)
+    if found == target:
+        return found
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNew(found)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        found = version(connection)  # another process may have migrated while we waited
+        if found > SCHEMA_VERSION:
+            raise SchemaTooNew(found)
+        apply(connection, MIGRATIONS[found:target], found)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a step into statements (``executescript`` would commit our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not current.strip():
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
