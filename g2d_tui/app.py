@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,11 +16,12 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
-from g2d_tui import gc_policy, i18n, textual_fixes
+from g2d_tui import crash, gc_policy, i18n, textual_fixes
 from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes
 from g2d_tui.paths import display_path, styles_dir
+from g2d_tui.services import secrets
 from g2d_tui.settings.model import Effective, Environment, Settings, effective
 from g2d_tui.settings.store import LoadResult, SettingsStore
 
@@ -59,6 +61,8 @@ class G2DApp(App[None]):
 
         retranslate_classes(*binding_owners())  # labels follow the language set before the app was made
         super().__init__()
+        secrets.install_log_filter()
+        self.crash_state = crash.CrashState()
         self.store = store
         loaded = loaded or store.load()
         self.settings: Settings = loaded.settings
@@ -183,6 +187,31 @@ class G2DApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self._close_services()
+
+    # -- crashes (see g2d_tui.crash) ----------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's path for an unhandled exception, with a private report written first."""
+        self.crash_state.record(error)
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual's crash screen, without its local variables (they held the keys) or secrets."""
+        from rich.segment import Segments
+
+        self.bell()
+        error = self.crash_state.error or sys.exc_info()[1]
+        if error is not None:
+            renderable = crash.traceback_renderable(error)
+            self._exit_renderables.append(Segments(self.console.render(renderable, self.console.options)))
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        """After the crash screen (printed once the terminal is restored): where the report is."""
+        super()._print_error_renderables()
+        if self.crash_state.crashed and not self.crash_state.told:
+            self.crash_state.told = True
+            self.error_console.print(crash.exit_message(self.crash_state.report), markup=False, highlight=False, soft_wrap=True)
 
     async def _close_services(self) -> None:
         closers = []

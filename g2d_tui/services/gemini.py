@@ -22,7 +22,7 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
@@ -52,7 +52,7 @@ class GeminiError(ServiceError):
 
 @dataclass(frozen=True)
 class GeminiConfig:
-    api_key: str
+    api_key: str = field(repr=False)
     model: str = "gemini-flash-latest"
     temperature: float = 1.0
     top_p: float = 0.95

@@ -204,8 +204,11 @@ class Environment:
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Environment:
+        from g2d_tui.services import secrets
+
         env = os.environ if environ is None else environ
         gemini_var = next((var for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY") if env.get(var, "").strip()), "")
+        secrets.remember(env.get(gemini_var, "") if gemini_var else "", env.get("HF_TOKEN", ""))
         return cls(
             gemini_api_key=env.get(gemini_var, "").strip() if gemini_var else "",
             gemini_key_var=gemini_var,

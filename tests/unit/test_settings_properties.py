@@ -12,6 +12,7 @@ import tomli_w
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from g2d_tui.services import secrets
 from g2d_tui.services.sanitize import clean_line
 from g2d_tui.settings.model import LIMITS, SECRET_FIELDS, SECTIONS, FieldError, Settings, coerce, field_type
 from g2d_tui.settings.store import MAX_TEXT, NAME_FIELDS, Problem, SettingsStore, parse
@@ -60,6 +61,13 @@ documents = (
     .map(_as_read_from_a_file)
     .filter(lambda document: document is not None)
 )
+
+
+@pytest.fixture(autouse=True)
+def forget_generated_keys():
+    """Loading remembers every key it reads; generated ones ("0000"...) must not mask other tests' logs."""
+    yield
+    secrets.forget_all()
 
 
 def _problem_texts(problems: list[Problem]) -> list[str]:
