@@ -116,6 +116,14 @@ def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
     )
 
 
+def png_with_text_chunk(text_bytes: int = 10 * 1024 * 1024, width: int = 64, height: int = 64) -> bytes:
+    """A small valid PNG carrying a ``tEXt`` chunk of ``text_bytes`` bytes before its pixels."""
+    data = png_bytes(width, height)
+    split = data.index(b"IDAT") - 4
+    text = _png_chunk(b"tEXt", b"Comment\0" + b"A" * max(0, text_bytes - 8))
+    return data[:split] + text + data[split:]
+
+
 # --- behaviours -------------------------------------------------------------
 
 
