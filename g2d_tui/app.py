@@ -19,7 +19,7 @@ from textual.worker import NoActiveWorker, Worker, get_current_worker
 from g2d_tui import crash, gc_policy, i18n, textual_fixes
 from g2d_tui.gc_policy import freeze_long_lived, tune_thresholds
 from g2d_tui.i18n import t
-from g2d_tui.keys import bind, retranslate, retranslate_classes
+from g2d_tui.keys import bind, retranslate, retranslate_classes, validate_keymap
 from g2d_tui.paths import display_path, styles_dir
 from g2d_tui.services import secrets
 from g2d_tui.settings.model import Effective, Environment, Settings, effective
@@ -57,7 +57,7 @@ class G2DApp(App[None]):
         *,
         language_from_cli: str | None = None,
     ) -> None:
-        from g2d_tui.screens.help import binding_owners
+        from g2d_tui.screens.help import binding_owners, known_binding_ids
 
         retranslate_classes(*binding_owners())  # labels follow the language set before the app was made
         super().__init__()
@@ -66,7 +66,10 @@ class G2DApp(App[None]):
         self.store = store
         loaded = loaded or store.load()
         self.settings: Settings = loaded.settings
-        self.load_problems = loaded.problems
+        self.keymap_check = validate_keymap(self.settings.keymap, known_binding_ids())
+        """The ``[keymap]`` as applied: unknown ids and unbindable keys left out, quit reachable."""
+        # Unknown ids are left to the chat, which lists them from settings.keymap.
+        self.load_problems = [*loaded.problems, *(p for p in self.keymap_check.problems if p.key != "keymap.unknown_id")]
         self.config_backup: Path | None = loaded.backup
         self.extra_config = loaded.extra
         self.environment = environment or Environment.from_environ()
@@ -139,7 +142,7 @@ class G2DApp(App[None]):
     def on_mount(self) -> None:
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
-        self.set_keymap(self.settings.keymap)
+        self.set_keymap(self.keymap_check.keymap)
         freeze_long_lived()  # Textual, Rich and our modules: alive until exit
         tune_thresholds()
         self.set_interval(IDLE_BEFORE_HOUSEKEEPING / 2, self._housekeep_when_idle)
@@ -246,7 +249,10 @@ class G2DApp(App[None]):
         if new.ui.theme != old.ui.theme and new.ui.theme in self.available_themes:
             self.theme = new.ui.theme
         if new.keymap != old.keymap:
-            self.set_keymap(new.keymap)
+            from g2d_tui.screens.help import known_binding_ids
+
+            self.keymap_check = validate_keymap(new.keymap, known_binding_ids())
+            self.set_keymap(self.keymap_check.keymap)
         if new.ui.language != old.ui.language and not self.language_from_cli:
             self.switch_language(i18n.resolve_language(new.ui.language))
         self.settings_changed_signal.publish(new)
