@@ -69,6 +69,27 @@ def test_hostile_modes_are_checked():
         fh.FakeHF().set_hostile("nonsense")
 
 
+def test_trickled_bodies_arrive_whole_a_byte_at_a_time():
+    import httpx
+
+    with fg.FakeGemini(hostile={"trickle", "models"}, trickle_interval=0.005) as fake:
+        with httpx.Client() as client, client.stream("GET", f"{fake.base_url}/v1beta/models?pageSize=1") as response:
+            reads = list(response.iter_raw())
+        assert len(reads) > 10  # came in pieces
+        assert b"".join(reads).startswith(b'{"models"')
+    with fh.FakeHF(require_auth=False, hostile={"trickle", "bomb"}, trickle_interval=0.0005) as fake:
+        response = httpx.post(f"{fake.base_url}/models/a/b", json={"inputs": "x"})
+        assert response.content == fh.bomb_png(*fh.HUGE_DECODE)
+
+
+@pytest.mark.parametrize("module", [fg, fh])
+def test_the_command_line_refuses_unknown_hostile_modes(module, capsys):
+    with pytest.raises(SystemExit) as caught:
+        module.main(["--port", "0", "--hostile", "text,bogus"])
+    assert caught.value.code == 2
+    assert "bogus" in capsys.readouterr().err
+
+
 # -- Gemini ---------------------------------------------------------------------------------
 
 _GEMINI_ERRORS_WITHOUT_SERVER_TEXT = {401, 500, 502, 503, 504}
