@@ -248,7 +248,9 @@ def _make_private_folder(folder: Path) -> None:
     if blocking is not None:
         from g2d_tui.i18n import t
 
-        raise ConfigFolderError(errno.ENOTDIR, t("config.folder_is_file", path=_shown(blocking)), str(blocking))
+        from g2d_tui.paths import display_path
+
+        raise ConfigFolderError(errno.ENOTDIR, t("config.folder_is_file", path=_shown(display_path(blocking))), str(blocking))
     if folder.is_dir():
         return
     folder.parent.mkdir(parents=True, exist_ok=True)

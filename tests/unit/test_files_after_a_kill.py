@@ -77,11 +77,11 @@ def test_a_config_folder_that_is_a_file_is_named_in_the_error(tmp_path):
     store = SettingsStore(blocker / "sub" / "config.toml")
     with pytest.raises(ConfigFolderError) as caught:
         store.save(Settings())
-    assert caught.value.strerror == f"{blocker} is a file, not a folder."
+    assert caught.value.strerror == f"{blocker} is a file, not a folder"
     assert "File exists" not in str(caught.value)
     loaded = store.load()
     assert [problem.key for problem in loaded.problems] == ["config.unreadable"]
-    assert f"{blocker} is a file, not a folder." in loaded.problems[0].message()
+    assert f"{blocker} is a file, not a folder" in loaded.problems[0].message()
 
 
 # -- images ----------------------------------------------------------------------------
