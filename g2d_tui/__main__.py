@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from g2d_tui import crash
+
+    crash.install()  # a crash before the app runs: no keys shown, a report, exit status 1
     argv = sys.argv[1:] if argv is None else argv
     # Plain `g2d-tui` (the usual launch) has nothing to parse: argparse would add ~3 ms of
     # imports and parser building to a start-up measured against a bare Textual app.
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     app = G2DApp(store, loaded, language_from_cli=lang)
     tuning.before_run()
     app.run()
+    sys.exit(app.return_code)  # non-zero after a crash
 
 
 if __name__ == "__main__":

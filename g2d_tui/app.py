@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,10 +16,11 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
-from g2d_tui import hooks, i18n
+from g2d_tui import crash, hooks, i18n
 from g2d_tui.i18n import t
-from g2d_tui.keys import bind, retranslate, retranslate_classes
+from g2d_tui.keys import bind, retranslate, retranslate_classes, validate_keymap
 from g2d_tui.paths import display_path, styles_dir
+from g2d_tui.services import secrets
 from g2d_tui.settings.model import Effective, Environment, Settings, effective
 from g2d_tui.settings.store import LoadResult, SettingsStore
 
@@ -52,14 +54,18 @@ class G2DApp(App[None]):
         *,
         language_from_cli: str | None = None,
     ) -> None:
-        from g2d_tui.screens.help import binding_owners
+        from g2d_tui.screens.help import binding_owners, known_binding_ids
 
         retranslate_classes(*binding_owners())  # labels follow the language set before the app was made
         super().__init__()
+        secrets.install_log_filter()
+        self.crash_state = crash.CrashState()
         self.store = store
         loaded = loaded or store.load()
         self.settings: Settings = loaded.settings
-        self.load_problems = loaded.problems
+        self.keymap_check = validate_keymap(self.settings.keymap, known_binding_ids())
+        """The ``[keymap]`` as applied: unknown ids and unbindable keys left out, quit reachable."""
+        self.load_problems = [*loaded.problems, *self.keymap_check.problems]
         self.config_backup: Path | None = loaded.backup
         self.extra_config = loaded.extra
         self.environment = environment or Environment.from_environ()
@@ -133,7 +139,7 @@ class G2DApp(App[None]):
     def on_mount(self) -> None:
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
-        self.set_keymap(self.settings.keymap)
+        self.set_keymap(self.keymap_check.keymap)
         hooks.announce("app_mounted")
         self.set_interval(IDLE_BEFORE_HOUSEKEEPING / 2, self._announce_idle)
 
@@ -181,6 +187,31 @@ class G2DApp(App[None]):
     async def on_unmount(self) -> None:
         await self._close_services()
 
+    # -- crashes (see g2d_tui.crash) ----------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's path for an unhandled exception, with a private report written first."""
+        self.crash_state.record(error)
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual's crash screen, without its local variables (they held the keys) or secrets."""
+        from rich.segment import Segments
+
+        self.bell()
+        error = self.crash_state.error or sys.exc_info()[1]
+        if error is not None:
+            renderable = crash.traceback_renderable(error)
+            self._exit_renderables.append(Segments(self.console.render(renderable, self.console.options)))
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        """After the crash screen (printed once the terminal is restored): where the report is."""
+        super()._print_error_renderables()
+        if self.crash_state.crashed and not self.crash_state.told:
+            self.crash_state.told = True
+            self.error_console.print(crash.exit_message(self.crash_state.report), markup=False, highlight=False, soft_wrap=True)
+
     async def _close_services(self) -> None:
         closers = []
         if self._gemini is not None:
@@ -214,7 +245,10 @@ class G2DApp(App[None]):
         if new.ui.theme != old.ui.theme and new.ui.theme in self.available_themes:
             self.theme = new.ui.theme
         if new.keymap != old.keymap:
-            self.set_keymap(new.keymap)
+            from g2d_tui.screens.help import known_binding_ids
+
+            self.keymap_check = validate_keymap(new.keymap, known_binding_ids())
+            self.set_keymap(self.keymap_check.keymap)
         if new.ui.language != old.ui.language and not self.language_from_cli:
             self.switch_language(i18n.resolve_language(new.ui.language))
         self.settings_changed_signal.publish(new)

@@ -131,7 +131,7 @@ class ChatScreen(Screen[None]):
 
     # -- notes -----------------------------------------------------------------------------
 
-    async def add_note(self, key: str, level: str = "info", **params: object) -> Entry:
+    async def add_note(self, key: str, level: str = "info", /, **params: object) -> Entry:
         """A message of the app in the log (not part of the conversation)."""
         return await self.log_view.add(Entry(Turn("note", ""), key=key, params=params, level=level))
 
@@ -144,10 +144,6 @@ class ChatScreen(Screen[None]):
             await self.add_note("config.backup_made", "warning", path=display_path(app.config_backup))
         if app.load_problems:
             self.notify(t("config.problems_notice", count=len(app.load_problems)), severity="warning", timeout=10)
-        from g2d_tui.screens.help import known_binding_ids
-
-        for binding_id in sorted(set(app.settings.keymap) - known_binding_ids()):
-            await self.add_note("keymap.unknown_id", "warning", id=binding_id)
         missing = app.missing_keys()
         for key in missing:
             await self.add_note(key, "warning")

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import warnings
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,53 +51,123 @@ class ImageInfo:
 
 PREVIEW_BOX = (512, 512)
 
+DECODABLE_FORMATS = ("PNG", "JPEG", "WEBP")
+"""What the image backends send; anything else (GIF, BMP, TIFF, PSD...) is never decoded."""
+MAX_PIXELS = 6144 * 6144
+"""Absolute cap on a decoded image (~150 MB as RGBA): above every model's output."""
+EXPECTED_FACTOR = 4
+"""With ``expected_size``, at most this many times the requested pixels are decoded ..."""
+EXPECTED_FLOOR = 1024 * 1024
+"""... or this many, if more: models that ignore the requested size send their native 1024²."""
+MAX_CONCURRENT_DECODES = 2
+"""Decodes running at once; more wait. Each can take hundreds of MB and a core."""
 
-def _open(data: bytes) -> PILImage.Image:
-    """Open ``data`` lazily, refusing images over ``Image.MAX_IMAGE_PIXELS``.
+_decode_slots = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
+_holding = threading.local()
 
-    Pillow only warns between 1x and 2x the limit; the warning is turned into an error
-    here, and the size is checked again in case another thread reset the filters.
+
+@contextmanager
+def _decode_slot() -> Iterator[None]:
+    """Hold one of :data:`MAX_CONCURRENT_DECODES` slots (re-entrant within a thread)."""
+    if getattr(_holding, "depth", 0):
+        _holding.depth += 1
+        try:
+            yield
+        finally:
+            _holding.depth -= 1
+        return
+    with _decode_slots:
+        _holding.depth = 1
+        try:
+            yield
+        finally:
+            _holding.depth = 0
+
+
+def pixel_limit(expected_size: tuple[int, int] | None = None) -> int:
+    """The most pixels a decode may produce (see :data:`MAX_PIXELS`, :data:`EXPECTED_FACTOR`)."""
+    from PIL import Image
+
+    limit = MAX_PIXELS
+    if Image.MAX_IMAGE_PIXELS is not None:
+        limit = min(limit, int(Image.MAX_IMAGE_PIXELS))
+    if expected_size is not None:
+        width, height = (max(1, int(side)) for side in expected_size)
+        limit = min(limit, max(EXPECTED_FACTOR * width * height, EXPECTED_FLOOR))
+    return limit
+
+
+def _png_structure_ok(data: bytes) -> bool:
+    """Chunks laid out right, every CRC correct, IEND at the end: no inflating needed.
+
+    zlib.crc32 runs at memory speed, so this costs a fraction of a decode, and Pillow's
+    decode then only has to fail on what a checksum cannot see.
+    """
+    pos, end = len(PNG_SIGNATURE), len(data)
+    first = True
+    while pos + 12 <= end:
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        stop = pos + 12 + length
+        if stop > end or (first and kind != b"IHDR"):
+            return False
+        body = memoryview(data)[pos + 4 : stop - 4]
+        if zlib.crc32(body) != struct.unpack_from(">I", data, stop - 4)[0]:
+            return False
+        if kind == b"IEND":
+            return True
+        pos, first = stop, False
+    return False
+
+
+def _open(data: bytes, expected_size: tuple[int, int] | None = None) -> PILImage.Image:
+    """Open ``data`` lazily (the header only), refusing other formats and oversized images.
+
+    Raises:
+        ImageError: ``images.corrupt`` for anything but a well-formed PNG, JPEG or WebP
+            header; ``images.too_large`` over :func:`pixel_limit`, before any pixel is decoded.
     """
     from PIL import Image
 
     if not data:
         raise ImageError("images.corrupt")
+    if data.startswith(PNG_SIGNATURE) and not _png_structure_ok(data):
+        raise ImageError("images.corrupt")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=DECODABLE_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError("images.too_large") from None
     except Exception:
         raise ImageError("images.corrupt") from None
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and image.width * image.height > limit:
+    if image.width * image.height > pixel_limit(expected_size):
         image.close()
         raise ImageError("images.too_large")
     return image
 
 
-def _decoded(data: bytes) -> PILImage.Image:
-    """Fully decode ``data`` after checking its structure; ImageError on any failure."""
+def _decoded(data: bytes, expected_size: tuple[int, int] | None = None) -> PILImage.Image:
+    """Fully decode ``data``, once; ImageError on any failure.
+
+    PNG structure and checksums are checked by :func:`_open` without inflating; a
+    truncated or damaged stream makes ``load()`` fail (truncated images are not
+    accepted). Runs within a decode slot.
+    """
     from PIL import Image
 
-    image = _open(data)
-    try:
-        image.verify()  # checksums (PNG CRCs); leaves the image unusable
-    except Exception:
-        raise ImageError("images.corrupt") from None
-    finally:
-        image.close()
-    image = _open(data)
-    try:
-        image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        image.close()
-        raise ImageError("images.too_large") from None
-    except Exception:
-        image.close()
-        raise ImageError("images.corrupt") from None
-    return image
+    with _decode_slot():
+        image = _open(data, expected_size)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            image.close()
+            raise ImageError("images.too_large") from None
+        except Exception:
+            image.close()
+            raise ImageError("images.corrupt") from None
+        return image
 
 
 def _is_black(image: PILImage.Image) -> bool:
@@ -106,29 +179,40 @@ def _is_black(image: PILImage.Image) -> bool:
     return stat.mean[0] < _BLACK_MEAN and stat.stddev[0] < _BLACK_SPREAD
 
 
-def inspect(data: bytes) -> ImageInfo:
-    """Check that ``data`` is a complete, decodable image of sane size.
+def inspect(data: bytes, expected_size: tuple[int, int] | None = None) -> ImageInfo:
+    """Check that ``data`` is a complete, decodable PNG, JPEG or WebP of sane size.
+
+    Decodes once; the black-frame check and the preview come from that decode.
+
+    Args:
+        data: the encoded image.
+        expected_size: the ``(width, height)`` that was asked for; more than
+            :data:`EXPECTED_FACTOR` times its pixels (and :data:`EXPECTED_FLOOR`) is refused.
 
     Raises:
-        ImageError: ``images.too_large`` over ``PIL.Image.MAX_IMAGE_PIXELS``,
-            ``images.corrupt`` for anything Pillow cannot fully decode.
+        ImageError: ``images.too_large`` over :func:`pixel_limit` (told by the header,
+            before decoding), ``images.corrupt`` for anything that is not a complete
+            image of an accepted format.
     """
     hooks.announce("image_decoding")
-    image = _decoded(data)
-    try:
-        fmt = image.format or "PNG"
-        mime = image.get_format_mimetype() or f"image/{fmt.lower()}"
-        return ImageInfo(image.width, image.height, fmt, mime, _is_black(image), _preview(image))
-    except ImageError:
-        raise
-    except Exception:
-        raise ImageError("images.corrupt") from None
-    finally:
-        image.close()
+    with _decode_slot():
+        image = _decoded(data, expected_size)
+        try:
+            fmt = image.format or "PNG"
+            mime = image.get_format_mimetype() or f"image/{fmt.lower()}"
+            return ImageInfo(image.width, image.height, fmt, mime, _is_black(image), _preview(image))
+        except ImageError:
+            raise
+        except Exception:
+            raise ImageError("images.corrupt") from None
+        finally:
+            image.close()
 
 
 def _preview(image: PILImage.Image) -> PILImage.Image:
-    return _fitted(image, PREVIEW_BOX, reducing_gap=2.0)
+    preview = _fitted(image, PREVIEW_BOX, reducing_gap=2.0)
+    preview.info = {}  # text chunks (up to megabytes) stay with the bytes, not in memory
+    return preview
 
 
 def _fitted(image: PILImage.Image, box: tuple[int, int], reducing_gap: float) -> PILImage.Image:
@@ -159,18 +243,24 @@ def _rgb(image: PILImage.Image) -> PILImage.Image:
 def display_copy(data: bytes, max_width: int, max_height: int) -> PILImage.Image:
     """A decoded RGB copy scaled down (never up) to fit ``max_width`` x ``max_height``.
 
-    Keep only this copy in memory for display; the original bytes go to disk.
+    Keep only this copy in memory for display; the original bytes go to disk. Same
+    formats and pixel cap as :func:`inspect`, within a decode slot.
     """
     box = (max(1, int(max_width)), max(1, int(max_height)))
-    image = _open(data)
-    try:
-        image.draft("RGB", box)  # JPEG decodes at a reduced scale: much faster
-        image.load()
-        return _fitted(image, box, reducing_gap=3.0)
-    except ImageError:
-        raise
-    except Exception:
-        raise ImageError("images.corrupt") from None
+    with _decode_slot():
+        image = _open(data)
+        try:
+            image.draft("RGB", box)  # JPEG decodes at a reduced scale: much faster
+            image.load()
+            copy = _fitted(image, box, reducing_gap=3.0)
+            copy.info = {}
+            return copy
+        except ImageError:
+            raise
+        except Exception:
+            raise ImageError("images.corrupt") from None
+        finally:
+            image.close()
 
 
 def _lanczos() -> int:

@@ -2,8 +2,10 @@
 
 ``save`` is synchronous (it encodes and touches the disk): run it through
 ``asyncio.to_thread``. It never overwrites a file and never leaves a partial one:
-the bytes go to a hidden temporary file in the target folder, which is then
-hard-linked to the first free name (an atomic "create if absent").
+the bytes go to a hidden temporary file in the target folder, which then gets the
+first free name atomically: a hard link (an atomic "create if absent"), or where the
+file system has no hard links, ``renameat2(RENAME_NOREPLACE)`` on Linux, else a rename
+checked under a lock. A ``.part`` file left by a killed process is deleted a day later.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import errno
 import os
 import re
 import secrets
+import stat
+import sys
+import threading
+import time
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +37,76 @@ _NO_LINK = frozenset(
     for name in ("EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "EMLINK", "ENOSYS", "EINVAL")
     if hasattr(errno, name)
 )
+
+
+STALE_PART_AGE = 24 * 3600.0
+"""Seconds after which a ``.part`` file is a leftover of a killed save (a save takes seconds)."""
+_RENAME_NOREPLACE = 1  # linux/fs.h
+_AT_FDCWD = -100
+_rename_lock = threading.Lock()
+"""Serialises the check-then-rename fallback between this process's saves."""
+
+
+def _load_renameat2():
+    """glibc's (or musl's) ``renameat2``, or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_renameat2 = _load_renameat2()
+_NO_RENAMEAT2 = frozenset(getattr(errno, name) for name in ("ENOSYS", "EINVAL", "ENOTSUP", "EOPNOTSUPP") if hasattr(errno, name))
+
+
+def _rename_noreplace(source: Path, target: Path) -> bool | None:
+    """Rename ``source`` to ``target`` unless ``target`` exists, atomically.
+
+    Returns True when renamed, False when ``target`` exists, None when neither the
+    system call nor the file system supports it. Other failures raise OSError.
+    """
+    if _renameat2 is None:
+        return None
+    import ctypes
+
+    if _renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        return False
+    if code in _NO_RENAMEAT2:
+        return None
+    raise OSError(code, os.strerror(code), str(target))
+
+
+def remove_stale_parts(folder: Path, *, older_than: float = STALE_PART_AGE) -> list[Path]:
+    """Delete our ``.part`` files in ``folder`` older than ``older_than`` seconds; returns them."""
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        candidates = list(folder.glob(".*.part"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        try:
+            info = candidate.lstat()
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
+                continue
+            if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                continue
+            candidate.unlink()
+        except OSError:
+            continue
+        removed.append(candidate)
+    return removed
 
 
 def slugify(text: str, max_length: int = 48) -> str:
@@ -122,6 +198,7 @@ def save(image: GeneratedImage, folder: Path) -> Path:
     folder = Path(folder).expanduser()
     data = png_with_parameters(image)
     _prepare_folder(folder)
+    remove_stale_parts(folder)
     stem = file_stem(image)
     temp = folder / f".{stem}.{secrets.token_hex(4)}.part"
     try:
@@ -135,7 +212,7 @@ def save(image: GeneratedImage, folder: Path) -> Path:
                 except OSError as exc:
                     if exc.errno not in _NO_LINK:
                         raise
-                    return _save_without_link(folder, stem, data)
+                    return _move_without_link(temp, folder, stem)
                 return candidate
         finally:
             temp.unlink(missing_ok=True)
@@ -144,14 +221,25 @@ def save(image: GeneratedImage, folder: Path) -> Path:
     raise ImageError("store.failed", reason="too many files with the same name")
 
 
-def _save_without_link(folder: Path, stem: str, data: bytes) -> Path:
-    """For filesystems without hard links (FAT, some network mounts): exclusive create."""
+def _move_without_link(temp: Path, folder: Path, stem: str) -> Path:
+    """For file systems without hard links (FAT, some network mounts): rename the complete
+    temp file to the first free name, never over an existing file, so a partial file is
+    never seen under a final name.
+
+    ``renameat2(RENAME_NOREPLACE)`` makes "rename if absent" one atomic step. Without it,
+    the check and the rename run under a lock: saves of this process cannot race; another
+    program creating the very same timestamped name in between is the remaining risk.
+    """
     for candidate in _candidates(folder, stem):
-        try:
-            _write_new(candidate, data)
-        except FileExistsError:
-            continue
-        return candidate
+        renamed = _rename_noreplace(temp, candidate)
+        if renamed is None:
+            with _rename_lock:
+                if os.path.lexists(candidate):
+                    continue
+                os.replace(temp, candidate)
+            return candidate
+        if renamed:
+            return candidate
     raise ImageError("store.failed", reason="too many files with the same name")
 
 

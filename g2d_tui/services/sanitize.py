@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""C0 controls except tab and newline, DEL, and the C1 controls (U+0080-U+009F)."""
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""C0 controls except tab and newline, DEL, the C1 controls (U+0080-U+009F), and lone
+surrogates (JSON's ``"\\ud800"`` decodes to one; writing it to the terminal raises
+UnicodeEncodeError, which would stop the app)."""
 
 _LINE_BREAKS = re.compile("\r\n|\r|[\u2028\u2029\x85\v\f]")
 """What a terminal or a text widget may take as the end of a line, besides ``\\n``."""
@@ -29,7 +31,7 @@ def _picture(match: re.Match[str]) -> str:
         return chr(0x2400 + code)  # ␀ … ␟ (ESC is ␛)
     if code == 0x7F:
         return "\u2421"  # ␡
-    return "\ufffd"  # C1: no picture exists for them
+    return "\ufffd"  # C1 and surrogates: no picture exists for them
 
 
 def clean(text: object) -> str:
@@ -47,7 +49,7 @@ def clean_line(text: object, limit: int | None = None) -> str:
     one space. With ``limit``, longer text is cut to ``limit`` characters ending in ``…``."""
     line = " ".join(clean(text).split())
     if limit is not None and len(line) > limit:
-        line = line[: max(limit - 1, 0)].rstrip() + "…"
+        line = line[: limit - 1].rstrip() + "…" if limit > 0 else ""
     return line
 
 

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from g2d_tui.services.allocator import return_big_buffers
+from g2d_tui import hooks
 from g2d_tui.services.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def make_thumbnail(path: Path, size: int = DEFAULT_SIZE) -> PILImage.Image:
     """Decode ``path`` (capped) and scale it down to fit ``size`` x ``size``; no cache."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    return_big_buffers()
+    hooks.announce("image_decoding")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -6,6 +6,7 @@ good values of a damaged file and report each bad one, and startup time is measu
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -34,7 +35,7 @@ def _default_save_dir() -> str:
 
 @dataclass
 class GeminiSettings:
-    api_key: str = ""
+    api_key: str = field(default="", repr=False)
     """Google AI Studio key; GEMINI_API_KEY / GOOGLE_API_KEY take precedence."""
     model: str = DEFAULT_CHAT_MODEL
     temperature: float = 1.0
@@ -52,7 +53,7 @@ class GeminiSettings:
 @dataclass
 class ImageSettings:
     backend: str = "huggingface"
-    api_key: str = ""
+    api_key: str = field(default="", repr=False)
     """Hugging Face token; HF_TOKEN takes precedence."""
     model: str = DEFAULT_IMAGE_MODEL
     base_url: str = DEFAULT_HF_BASE_URL
@@ -170,9 +171,15 @@ def coerce(section: str, name: str, value: Any) -> Any:
             raise FieldError("settings.error.int")
         if not isinstance(value, (int, float)):
             raise FieldError("settings.error.number")
-        result = kind(value)
+        out_of_range = FieldError("settings.error.range", minimum=_num(limit.minimum), maximum=_num(limit.maximum))
+        try:
+            result = kind(value)
+        except OverflowError:  # an int too big for a float: out of any range
+            raise out_of_range from None
+        if not math.isfinite(result):  # NaN compares False with every bound: reject it here
+            raise out_of_range
         if limit.minimum is not None and result < limit.minimum or limit.maximum is not None and result > limit.maximum:
-            raise FieldError("settings.error.range", minimum=_num(limit.minimum), maximum=_num(limit.maximum))
+            raise out_of_range
     else:
         if not isinstance(value, str):
             raise FieldError("settings.error.text")
@@ -192,16 +199,19 @@ def _num(value: float | None) -> str:
 class Environment:
     """Values that the environment supplies over the file (never written back)."""
 
-    gemini_api_key: str = ""
+    gemini_api_key: str = field(default="", repr=False)
     gemini_key_var: str = ""
-    hf_token: str = ""
+    hf_token: str = field(default="", repr=False)
     gemini_base_url: str = ""
     hf_base_url: str = ""
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Environment:
+        from g2d_tui.services import secrets
+
         env = os.environ if environ is None else environ
         gemini_var = next((var for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY") if env.get(var, "").strip()), "")
+        secrets.remember(env.get(gemini_var, "") if gemini_var else "", env.get("HF_TOKEN", ""))
         return cls(
             gemini_api_key=env.get(gemini_var, "").strip() if gemini_var else "",
             gemini_key_var=gemini_var,
@@ -215,9 +225,9 @@ class Environment:
 class Effective:
     """What the services use: the file's settings with the environment laid over them."""
 
-    gemini_api_key: str
+    gemini_api_key: str = field(repr=False)
     gemini_base_url: str
-    hf_token: str
+    hf_token: str = field(repr=False)
     hf_base_url: str
 
 

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
+import stat
 import tempfile
+import time
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from g2d_tui.settings.model import SECTIONS, FieldError, Settings, coerce
+from g2d_tui.services import secrets
+from g2d_tui.services.sanitize import clean_line, is_clean
+from g2d_tui.settings.model import SECRET_FIELDS, SECTIONS, FieldError, Settings, coerce
+
+MAX_TEXT = 4096
+"""Longest text value kept from the file (a path is the longest thing a field holds)."""
+NAME_FIELDS = frozenset({("gemini", "model"), ("images", "model"), ("ui", "theme")})
+"""Fields holding an identifier: shown in pickers and sent in URLs, so held to :data:`_NAME`."""
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}\Z")
+_BINDING_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+TEMP_PREFIX, TEMP_SUFFIX = ".config-", ".tmp"
+STALE_TEMP_AGE = 60.0
+"""Seconds after which a temp file of a save is a leftover of a killed process (a save takes milliseconds)."""
 
 
 @dataclass(frozen=True)
@@ -45,33 +61,43 @@ class SettingsStore:
 
     def load(self) -> LoadResult:
         """Read the file; a missing file gives defaults, a damaged one defaults for the bad parts."""
+        remove_stale_temp_files(self.path.parent)
         try:
             raw_bytes = self.path.read_bytes()
         except FileNotFoundError:
             return LoadResult(Settings())
         except IsADirectoryError:
-            return LoadResult(Settings(), [Problem("config.unreadable", {"path": str(self.path), "reason": "directory"})])
+            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": "directory"})])
         except OSError as error:
-            reason = error.strerror or type(error).__name__
-            return LoadResult(Settings(), [Problem("config.unreadable", {"path": str(self.path), "reason": reason})])
+            blocking = _file_in_the_way(self.path.parent)
+            reason: object = FieldError("config.folder_is_file", path=_shown(blocking)) if blocking else error.strerror or type(error).__name__
+            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": reason})])
         try:
             data = tomllib.loads(raw_bytes.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             backup = self._backup()
-            return LoadResult(Settings(), [Problem("config.corrupt", {"reason": str(error)})], backup)
+            return LoadResult(Settings(), [Problem("config.corrupt", {"reason": clean_line(error, 200)})], backup)
         result = parse(data)
         if result.problems:
             result.backup = self._backup()
         return result
 
     def save(self, settings: Settings, extra: dict[str, Any] | None = None) -> None:
-        """Write atomically (temp file + rename) with mode 0600, creating the folder."""
+        """Write atomically (temp file + rename) with mode 0600, creating the folder (0700).
+
+        On any failure the temp file (which holds the keys) is removed before the error
+        goes on; one left by a killed process is removed by the next :meth:`load`.
+
+        Raises:
+            OSError: the file could not be written (``strerror`` says why, in words).
+        """
         import tomli_w
 
+        secrets.remember(settings.gemini.api_key, settings.images.api_key)
         document = _merge(extra or {}, _serialisable(settings))
         text = tomli_w.dumps(document)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temp_name = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=self.path.parent)
+        _make_private_folder(self.path.parent)
+        descriptor, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.path.parent)
         try:
             os.fchmod(descriptor, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
@@ -106,19 +132,15 @@ def parse(data: dict[str, Any]) -> LoadResult:
     for name, value in data.items():
         if name == "keymap":
             if isinstance(value, dict):
-                for binding, keys in value.items():
-                    if isinstance(keys, str) and keys.strip():
-                        settings.keymap[binding] = keys.strip()
-                    else:
-                        problems.append(Problem("config.bad_value", {"name": f"keymap.{binding}", "reason": FieldError("settings.error.text")}))
+                _parse_keymap(value, settings, problems)
             else:
-                problems.append(Problem("config.bad_section", {"name": name}))
+                problems.append(Problem("config.bad_section", {"name": _shown(name)}))
             continue
         if name not in SECTIONS:
             extra[name] = value
             continue
         if not isinstance(value, dict):
-            problems.append(Problem("config.bad_section", {"name": name}))
+            problems.append(Problem("config.bad_section", {"name": _shown(name)}))
             continue
         section = getattr(settings, name)
         known = {item.name for item in fields(section)}
@@ -127,10 +149,116 @@ def parse(data: dict[str, Any]) -> LoadResult:
                 extra.setdefault(name, {})[key] = item
                 continue
             try:
-                setattr(section, key, coerce(name, key, item))
+                result = coerce(name, key, item)
+                if isinstance(result, str):
+                    result = _checked_text(name, key, result, problems)
+                setattr(section, key, result)
             except FieldError as error:
-                problems.append(Problem("config.bad_value", {"name": f"{name}.{key}", "reason": error}))  # translated when shown
+                problems.append(Problem("config.bad_value", {"name": _shown(f"{name}.{key}"), "reason": error}))  # translated when shown
+    secrets.remember(settings.gemini.api_key, settings.images.api_key)
     return LoadResult(settings, problems, extra=extra)
+
+
+def _checked_text(section: str, key: str, value: str, problems: list[Problem]) -> str:
+    """A text value from the file made safe to show; FieldError when it cannot be used.
+
+    Keys must be printable ASCII without spaces (they are sent as HTTP headers and a
+    changed key is no key); identifiers must look like one (``[/x]`` is no theme name);
+    other text is cleaned with ``clean_line`` and the change reported when it was more
+    than spacing.
+    """
+    if (section, key) in SECRET_FIELDS:
+        if value and not (value.isascii() and value.isprintable() and " " not in value and len(value) <= MAX_TEXT):
+            raise FieldError("settings.error.key_chars")
+        return value
+    cleaned = clean_line(value, MAX_TEXT)
+    if (section, key) in NAME_FIELDS:
+        if cleaned != value or not _NAME.match(value):
+            raise FieldError("settings.error.name")
+        return value
+    if not is_clean(value) or len(value) > MAX_TEXT:
+        problems.append(Problem("config.cleaned", {"name": f"{section}.{key}"}))
+    return cleaned
+
+
+def _parse_keymap(table: dict[str, Any], settings: Settings, problems: list[Problem]) -> None:
+    """Binding ids and key lists as text; whether they name real bindings and keys is
+    checked where Textual is (``g2d_tui.keys.validate_keymap``)."""
+    for binding, keys in table.items():
+        name = _shown(f"keymap.{binding}")
+        if not _BINDING_ID.match(binding):
+            problems.append(Problem("config.bad_value", {"name": name, "reason": FieldError("settings.error.binding_id")}))
+        elif not isinstance(keys, str) or not keys.strip():
+            problems.append(Problem("config.bad_value", {"name": name, "reason": FieldError("settings.error.text")}))
+        elif clean_line(keys, 200) != keys.strip():
+            problems.append(Problem("config.bad_value", {"name": name, "reason": FieldError("settings.error.keys")}))
+        else:
+            settings.keymap[binding] = keys.strip()
+
+
+def _shown(text: object) -> str:
+    """A name or path from the file or the file system, safe to put in a message."""
+    return clean_line(text, 120)
+
+
+def remove_stale_temp_files(folder: Path, *, older_than: float = STALE_TEMP_AGE) -> list[Path]:
+    """Delete temp files of saves that never finished (they may hold keys); returns them.
+
+    Only our own regular files, and only old ones: a save in progress in another
+    instance of the app keeps its file.
+    """
+    removed: list[Path] = []
+    try:
+        candidates = list(folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"))
+    except OSError:
+        return removed
+    now = time.time()
+    for candidate in candidates:
+        try:
+            info = candidate.lstat()
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
+                continue
+            if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                continue
+            candidate.unlink()
+        except OSError:
+            continue
+        removed.append(candidate)
+    return removed
+
+
+class ConfigFolderError(NotADirectoryError):
+    """The settings folder cannot be made because a file stands in its place."""
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The file that sits where ``folder`` or one of its parents should be, if any."""
+    for candidate in (folder, *folder.parents):
+        try:
+            if candidate.exists():
+                return None if candidate.is_dir() else candidate
+        except OSError:
+            return None
+    return None
+
+
+def _make_private_folder(folder: Path) -> None:
+    """Create ``folder`` with mode 0700 (parents as the umask says); say which file is in the way."""
+    blocking = _file_in_the_way(folder)
+    if blocking is not None:
+        from g2d_tui.i18n import t
+
+        from g2d_tui.paths import display_path
+
+        raise ConfigFolderError(errno.ENOTDIR, t("config.folder_is_file", path=_shown(display_path(blocking))), str(blocking))
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return  # made by another process meanwhile
+    os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
 
 
 def _serialisable(settings: Settings) -> dict[str, Any]:

@@ -13,6 +13,11 @@ image-prompt JSON (generateContent). Standalone::
 
     python -m tests.fakes.gemini_server --port 8765 --chunk-delay 0.02
     GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8765 GEMINI_API_KEY=anything g2d-tui
+
+Hostile modes (:data:`HOSTILE_MODES`) make the fake a server that attacks the terminal
+and the app: ``FakeGemini(hostile={"text", "models"})``, ``fake.set_hostile("errors")``,
+or ``python -m tests.fakes.gemini_server --hostile text,prompt,finish,models``. Queued
+behaviours still win over them. The hostile texts are in :mod:`tests.fakes.hostile`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from tests.fakes import hostile as H
 
 STREAM, GENERATE, MODELS = "stream", "generate", "models"
 _GENERATING = frozenset({STREAM, GENERATE})
@@ -171,6 +178,59 @@ class Hang:
     applies_to = _ANY
 
 
+HOSTILE_MODES = {
+    "text": "replies (stream and generateContent) full of control sequences and markup, cut across chunks",
+    "prompt": "the /imagine prompt JSON holds control sequences and markup",
+    "finish": "a finish reason that is no API value and holds control sequences and markup",
+    "models": "model names and display names with control sequences and markup",
+    "many-models": "100,000 models, paged 1,000 at a time as the real API pages",
+    "errors": "every request fails; status cycles through ERROR_STATUSES, bodies hold controls and markup",
+    "trickle": "every body is sent one byte at a time, trickle_interval seconds apart",
+}
+"""Modes for :meth:`FakeGemini.set_hostile` and ``--hostile``."""
+ERROR_STATUSES = (400, 401, 403, 404, 429, 500, 502, 503, 504)
+MANY_MODELS = 100_000
+REAL_MAX_PAGE_SIZE = 1000
+"""The models endpoint's largest page."""
+
+
+def hostile_reply(text: str = H.MARKDOWN, size: int = 5, **kwargs: Any) -> Reply:
+    """``text`` streamed in ``size``-character chunks: escape sequences cut across chunks."""
+    return Reply(H.split_sequences(text, size), **kwargs)
+
+
+def hostile_prompt() -> dict:
+    """An /imagine prompt JSON whose fields attack the terminal and the markup parser."""
+    return {"prompt": "a castle " + H.LINE, "negative_prompt": "blurry " + H.OSC52 + " [/x] " + H.CLEAR}
+
+
+def hostile_error(status: int) -> Error:
+    """``status`` with a Google-style body whose message holds controls and markup
+    (502: an HTML proxy page, as proxies send)."""
+    if status == 502:
+        return Error(502, "<html><body>Bad gateway " + H.LINE + "</body></html>")
+    names = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+             429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+    return Error.make(status, names.get(status, "UNKNOWN") + H.C1_CSI, "Failure " + H.LINE,
+                      {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": H.OSC52 + "[/x]"})
+
+
+def hostile_models() -> list[dict]:
+    """Models whose names and display names attack; one ordinary model among them."""
+    methods = ["generateContent", "countTokens"]
+    names = [("gemini-evil-" + H.OSC52, "Evil " + H.OSC_TITLE), ("gemini-[/x]", "[bold red]Markup[/] [/x]"),
+             ("gemini-c1" + H.C1_CSI, "C1 " + H.CLEAR), ("gemini-link", "[link=https://evil.example/]Link[/link]"),
+             ("gemini-2.5-flash", "Gemini 2.5 Flash")]
+    return [{"name": f"models/{name}", "displayName": display, "inputTokenLimit": 1000, "outputTokenLimit": 1000,
+             "supportedGenerationMethods": methods} for name, display in names]
+
+
+def many_models(count: int = MANY_MODELS) -> list[dict]:
+    """``count`` chat models, as a huge tenant's or a hostile endpoint's list."""
+    return [{"name": f"models/gemini-bulk-{i:06d}", "displayName": f"Bulk {i}", "inputTokenLimit": 1000,
+             "outputTokenLimit": 1000, "supportedGenerationMethods": ["generateContent"]} for i in range(count)]
+
+
 # ---------------------------------------------------------------- wire helpers
 
 
@@ -305,6 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.api_keys is not None and key not in fake.api_keys:
             return self._error(Error.invalid_key())
         behaviour = fake._next(kind)
+        if behaviour is None:
+            behaviour = fake._hostile_behaviour(kind, request)
         if isinstance(behaviour, Error):
             return self._error(behaviour)
         if isinstance(behaviour, Hang):
@@ -324,7 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        self._write_body(data)
 
     def _error(self, error: Error) -> None:
         if isinstance(error.body, dict):
@@ -334,12 +396,35 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        self._write_body(data)
         return None
 
+    def _write_body(self, data: bytes) -> None:
+        """The body at once, or a byte per ``trickle_interval`` in trickle mode."""
+        fake = self.server.fake
+        if not fake.trickling:
+            self.wfile.write(data)
+            return
+        try:
+            for i in range(len(data)):
+                if not fake._sleep(fake.trickle_interval):
+                    break
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
     def _write_chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
+        fake = self.server.fake
+        if not fake.trickling:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+            return
+        for i in range(len(data)):  # one HTTP chunk per byte
+            if not fake._sleep(fake.trickle_interval):
+                raise ConnectionResetError("fake stopping")
+            self.wfile.write(b"1\r\n%s\r\n" % data[i : i + 1])
+            self.wfile.flush()
 
     # -- endpoints
     def _models(self, request: RecordedRequest) -> None:
@@ -428,14 +513,22 @@ class FakeGemini:
 
     def __init__(self, *, port: int = 0, chunk_delay: float = 0.0, page_size: int = 3,
                  models: list[dict] | None = None, api_keys: set[str] | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, hostile: set[str] | frozenset[str] = frozenset(),
+                 trickle_interval: float = 1.0, error_status: int | None = None) -> None:
         self.requests: list[RecordedRequest] = []
         self.models = list(DEFAULT_MODELS if models is None else models)
         self.page_size = page_size
         self.chunk_delay = chunk_delay
         self.api_keys = api_keys  # None: accept any key; else others get the invalid-key error
         self.verbose = verbose
+        self.hostile: set[str] = set()
+        self.trickle_interval = trickle_interval
+        """Seconds between bytes in the ``trickle`` mode."""
+        self.error_status = error_status
+        """The status of the ``errors`` mode; None cycles through :data:`ERROR_STATUSES`."""
+        self._errors_sent = 0
         self.lock = threading.Lock()
+        self.set_hostile(*hostile)
         self._queue: list[tuple[Any, frozenset[str]]] = []
         self._stop = threading.Event()
         self._server = _Server(("127.0.0.1", port), _Handler)
@@ -466,6 +559,45 @@ class FakeGemini:
                 if kind in kinds:
                     del self._queue[i]
                     return behaviour
+        return None
+
+    def set_hostile(self, *modes: str) -> FakeGemini:
+        """Turn on hostile ``modes`` (keys of :data:`HOSTILE_MODES`) for every later request."""
+        unknown = set(modes) - set(HOSTILE_MODES)
+        if unknown:
+            raise ValueError(f"unknown hostile modes {sorted(unknown)}; known: {sorted(HOSTILE_MODES)}")
+        self.hostile |= set(modes)
+        if "models" in modes:
+            self.models = hostile_models()
+        if "many-models" in modes:
+            self.models = many_models()
+            self.page_size = REAL_MAX_PAGE_SIZE
+        return self
+
+    @property
+    def trickling(self) -> bool:
+        return "trickle" in self.hostile
+
+    def _hostile_behaviour(self, kind: str, request: RecordedRequest) -> Any:
+        """What the hostile modes answer when nothing is queued (None: the ordinary default)."""
+        if "errors" in self.hostile:
+            with self.lock:
+                status = self.error_status or ERROR_STATUSES[self._errors_sent % len(ERROR_STATUSES)]
+                self._errors_sent += 1
+            return hostile_error(status)
+        finish = H.FINISH_REASON if "finish" in self.hostile else "STOP"
+        if kind == GENERATE:
+            config = (request.json or {}).get("generationConfig", {})
+            if config.get("responseMimeType") == "application/json":
+                if "prompt" in self.hostile:
+                    return JsonReply(hostile_prompt())
+                return None
+            if "text" in self.hostile:
+                return hostile_reply(finish_reason=finish)
+        if kind == STREAM and "text" in self.hostile:
+            return hostile_reply(finish_reason=finish, delay=self.chunk_delay)
+        if kind in _GENERATING and "finish" in self.hostile:
+            return Reply(["A reply that ends oddly."], finish_reason=finish)
         return None
 
     def _sleep(self, seconds: float) -> bool:
@@ -504,7 +636,10 @@ class FakeGemini:
 
 @pytest.fixture
 def fake_gemini() -> Iterator[FakeGemini]:
-    """A started FakeGemini on a free loopback port, stopped after the test."""
+    """A started FakeGemini on a free loopback port, stopped after the test.
+
+    Hostile per test: ``fake_gemini.set_hostile("text", "models")`` (see :data:`HOSTILE_MODES`).
+    """
     with FakeGemini() as fake:
         yield fake
 
@@ -514,9 +649,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--chunk-delay", type=float, default=0.02, help="seconds between streamed chunks")
     parser.add_argument("--verbose", action="store_true", help="log each request")
+    parser.add_argument("--hostile", default="", metavar="MODES",
+                        help="comma-separated: " + "; ".join(f"{name}: {what}" for name, what in HOSTILE_MODES.items()))
+    parser.add_argument("--trickle-interval", type=float, default=1.0, help="seconds between bytes with --hostile trickle")
+    parser.add_argument("--error-status", type=int, default=None, help="status of --hostile errors (default: cycle)")
     args = parser.parse_args(argv)
-    with FakeGemini(port=args.port, chunk_delay=args.chunk_delay, verbose=args.verbose) as fake:
-        print(f"Fake Gemini listening on {fake.base_url}", flush=True)
+    modes = {mode.strip() for mode in args.hostile.split(",") if mode.strip()}
+    unknown = modes - set(HOSTILE_MODES)
+    if unknown:
+        parser.error(f"unknown --hostile modes: {', '.join(sorted(unknown))} (known: {', '.join(HOSTILE_MODES)})")
+    with FakeGemini(port=args.port, chunk_delay=args.chunk_delay, verbose=args.verbose, hostile=modes,
+                    trickle_interval=args.trickle_interval, error_status=args.error_status) as fake:
+        print(f"Fake Gemini listening on {fake.base_url}" + (f" (hostile: {', '.join(sorted(modes))})" if modes else ""), flush=True)
         print(f"  GOOGLE_GEMINI_BASE_URL={fake.base_url} GEMINI_API_KEY=fake-key g2d-tui", flush=True)
         try:
             while True:

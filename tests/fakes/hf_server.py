@@ -13,6 +13,10 @@ Standalone, for manual runs of the app::
 
     python -m tests.fakes.hf_server --port 8766
     G2D_HF_BASE_URL=http://127.0.0.1:8766 g2d-tui
+
+Hostile modes (:data:`HOSTILE_MODES`): ``FakeHF(hostile={"errors"})``,
+``fake_hf.set_hostile("trickle")`` or ``--hostile bomb,trickle``; queued behaviours
+still win over them.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ import struct
 import threading
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.fakes import hostile as H
 
 _MODEL_PATH = re.compile(r"^/models/([^/]+)/([^/?#]+)/?$")
 MAX_DEFAULT_SIDE = 1024
@@ -71,6 +77,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content_length: int | None = None
     """Announced length when it must differ from ``len(body)`` (cut connections)."""
+    trickle: float = 0.0
+    """Seconds between the body's bytes (0: all at once)."""
 
 
 # --- pictures ---------------------------------------------------------------
@@ -114,6 +122,14 @@ def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
         + _png_chunk(b"IDAT", rows)
         + _png_chunk(b"IEND", b"")
     )
+
+
+def png_with_text_chunk(text_bytes: int = 10 * 1024 * 1024, width: int = 64, height: int = 64) -> bytes:
+    """A small valid PNG carrying a ``tEXt`` chunk of ``text_bytes`` bytes before its pixels."""
+    data = png_bytes(width, height)
+    split = data.index(b"IDAT") - 4
+    text = _png_chunk(b"tEXt", b"Comment\0" + b"A" * max(0, text_bytes - 8))
+    return data[:split] + text + data[split:]
 
 
 # --- behaviours -------------------------------------------------------------
@@ -287,6 +303,68 @@ class Redirect(Behaviour):
         return Reply(307, "text/plain", b"", {"Location": self.location})
 
 
+HUGE_DECODE = (9400, 9400)
+"""A few hundred bytes of PNG that decode to 88 Mpx (2.1 GB and 22 s before the header check)."""
+ERROR_STATUSES = (400, 401, 402, 403, 404, 410, 413, 422, 429, 500, 502, 503, 504)
+HOSTILE_MODES = {
+    "errors": "every request fails; status cycles through ERROR_STATUSES, bodies hold controls and markup",
+    "trickle": "images (and every other body) come one byte at a time, trickle_interval seconds apart",
+    "bomb": "a PNG of a few hundred bytes that decodes to 9400x9400",
+    "big-text": "a small PNG carrying a 10 MB text chunk",
+    "loading": "cold-start answers whose model name holds controls and markup, forever",
+}
+"""Modes for :meth:`FakeHF.set_hostile` and ``--hostile``."""
+
+
+@dataclass(frozen=True)
+class HostileError(Behaviour):
+    """``status`` with a body full of control sequences and markup (JSON, or HTML for 502)."""
+
+    status: int
+
+    def reply(self, request, fake):
+        if self.status == 502:
+            return Error(502, "<html><body>Bad gateway " + H.LINE + "</body></html>").reply(request, fake)
+        body: Any = {"error": "Failure " + H.LINE}
+        if self.status == 422:
+            body = {"error": ["Error in `parameters.width`: " + H.LINE, H.OSC52 + "[/x]"]}
+        return Error(self.status, body, {"Retry-After": "7" + H.OSC52} if self.status == 429 else {}).reply(request, fake)
+
+
+@dataclass(frozen=True)
+class HostileLoading(Behaviour):
+    """503 cold start whose message holds controls and markup."""
+
+    estimated_time: float = 0.01
+
+    def reply(self, request, fake):
+        payload = {"error": f"Model {H.OSC52}[/x]{H.C1_CSI} is currently loading", "estimated_time": self.estimated_time}
+        return Reply(503, "application/json", json.dumps(payload).encode())
+
+
+@dataclass(frozen=True)
+class BigText(Behaviour):
+    """200 image/png: a small picture with a ``tEXt`` chunk of ``text_bytes`` bytes."""
+
+    text_bytes: int = 10 * 1024 * 1024
+
+    def reply(self, request, fake):
+        return Reply(200, "image/png", png_with_text_chunk(self.text_bytes))
+
+
+@dataclass(frozen=True)
+class Trickle(Behaviour):
+    """``inner``'s answer sent one byte every ``interval`` seconds (a server that stalls
+    without ever going quiet long enough for a read timeout)."""
+
+    inner: Behaviour | None = None
+    interval: float = 1.0
+
+    def reply(self, request, fake):
+        reply = (self.inner or Png()).reply(request, fake)
+        return None if reply is None else replace(reply, trickle=self.interval)
+
+
 @dataclass(frozen=True)
 class Default(Behaviour):
     """The answer when the queue is empty: a gradient of the requested size (capped)."""
@@ -376,8 +454,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
-            self.wfile.write(reply.body)
-            self.wfile.flush()
+            if not reply.trickle:
+                self.wfile.write(reply.body)
+                self.wfile.flush()
+                return
+            for i in range(len(reply.body)):
+                if self.server.fake._stopping.wait(reply.trickle):
+                    self.close_connection = True
+                    return
+                self.wfile.write(reply.body[i : i + 1])
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -391,11 +477,17 @@ class FakeHF:
         require_auth: answer 401 when no ``Authorization: Bearer`` header is sent.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, default: Behaviour | None = None, require_auth: bool = True) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, default: Behaviour | None = None, require_auth: bool = True,
+                 hostile: set[str] | frozenset[str] = frozenset(), trickle_interval: float = 1.0) -> None:
         self.host = host
         self.port = port
         self.default = default or Default()
         self.require_auth = require_auth
+        self.hostile: set[str] = set()
+        self.trickle_interval = trickle_interval
+        """Seconds between bytes in the ``trickle`` mode."""
+        self._errors_sent = 0
+        self.set_hostile(*hostile)
         self.requests: list[RecordedRequest] = []
         self._queue: collections.deque[Behaviour] = collections.deque()
         self._lock = threading.Lock()
@@ -422,9 +514,31 @@ class FakeHF:
         with self._lock:
             return len(self._queue)
 
+    def set_hostile(self, *modes: str) -> FakeHF:
+        """Turn on hostile ``modes`` (keys of :data:`HOSTILE_MODES`) for every later request."""
+        unknown = set(modes) - set(HOSTILE_MODES)
+        if unknown:
+            raise ValueError(f"unknown hostile modes {sorted(unknown)}; known: {sorted(HOSTILE_MODES)}")
+        self.hostile |= set(modes)
+        return self
+
     def _next(self) -> Behaviour:
         with self._lock:
-            return self._queue.popleft() if self._queue else self.default
+            if self._queue:
+                return self._queue.popleft()
+            behaviour = self.default
+            if "errors" in self.hostile:
+                behaviour = HostileError(ERROR_STATUSES[self._errors_sent % len(ERROR_STATUSES)])
+                self._errors_sent += 1
+            elif "loading" in self.hostile:
+                behaviour = HostileLoading()
+            elif "bomb" in self.hostile:
+                behaviour = Bomb(*HUGE_DECODE)
+            elif "big-text" in self.hostile:
+                behaviour = BigText()
+        if "trickle" in self.hostile:
+            return Trickle(behaviour, self.trickle_interval)
+        return behaviour
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -462,7 +576,10 @@ class FakeHF:
 
 @pytest.fixture
 def fake_hf():
-    """A started :class:`FakeHF` on a free loopback port, stopped after the test."""
+    """A started :class:`FakeHF` on a free loopback port, stopped after the test.
+
+    Hostile per test: ``fake_hf.set_hostile("errors")`` (see :data:`HOSTILE_MODES`).
+    """
     with FakeHF() as fake:
         yield fake
 
@@ -473,11 +590,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--delay", type=float, default=1.5, help="seconds each image takes (default 1.5)")
     parser.add_argument("--cold-start", type=int, default=0, metavar="N", help="answer the first N requests with 'loading'")
+    parser.add_argument("--hostile", default="", metavar="MODES",
+                        help="comma-separated: " + "; ".join(f"{name}: {what}" for name, what in HOSTILE_MODES.items()))
+    parser.add_argument("--trickle-interval", type=float, default=1.0, help="seconds between bytes with --hostile trickle")
     args = parser.parse_args(argv)
-    fake = FakeHF(args.host, args.port, default=Default(delay=args.delay), require_auth=False)
+    modes = {mode.strip() for mode in args.hostile.split(",") if mode.strip()}
+    unknown = modes - set(HOSTILE_MODES)
+    if unknown:
+        parser.error(f"unknown --hostile modes: {', '.join(sorted(unknown))} (known: {', '.join(HOSTILE_MODES)})")
+    fake = FakeHF(args.host, args.port, default=Default(delay=args.delay), require_auth=False, hostile=modes,
+                  trickle_interval=args.trickle_interval)
     fake.enqueue(*(Loading(estimated_time=3.0) for _ in range(args.cold_start)))
     with fake:
-        print(f"Fake Hugging Face server on {fake.base_url}", flush=True)
+        print(f"Fake Hugging Face server on {fake.base_url}" + (f" (hostile: {', '.join(sorted(modes))})" if modes else ""), flush=True)
         print(f"  G2D_HF_BASE_URL={fake.base_url}", flush=True)
         try:
             while True:

@@ -16,7 +16,7 @@ import json
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -62,7 +62,7 @@ _MESSAGE_LIMIT = 200
 class HFConfig:
     """Connection settings of :class:`HuggingFaceBackend`."""
 
-    api_key: str
+    api_key: str = field(repr=False)
     model: str = DEFAULT_MODEL
     base_url: str = DEFAULT_BASE_URL
     connect_timeout: float = 10.0
