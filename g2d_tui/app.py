@@ -26,6 +26,7 @@ from g2d_tui.settings.store import LoadResult, SettingsStore
 
 if TYPE_CHECKING:
     from g2d_tui.services.gemini import GeminiChat, GeminiConfig
+    from g2d_tui.services.history import AsyncHistory
     from g2d_tui.services.images.base import ImageBackend
 
 
@@ -73,6 +74,8 @@ class G2DApp(App[None]):
         self.settings_changed_signal: Signal[Settings] = Signal(self, "settings-changed")
         self._gemini: GeminiChat | None = None
         self._image_backend: ImageBackend | None = None
+        self.history: AsyncHistory | None = None
+        """The conversations and pictures store, once opened (None: running without history)."""
         self.chat_models: list[str] = []
         """Model ids from the API, filled by the chat screen's model-list worker."""
         self.last_input = time.monotonic()
@@ -218,6 +221,8 @@ class G2DApp(App[None]):
             closers.append(self._gemini.aclose())
         if self._image_backend is not None:
             closers.append(self._image_backend.aclose())
+        if self.history is not None:
+            closers.append(self.history.close())
         if closers:
             await asyncio.gather(*closers, return_exceptions=True)
 
@@ -285,6 +290,29 @@ class G2DApp(App[None]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- actions ------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; with pictures not saved yet (auto-save off), ask first."""
+        from g2d_tui.screens.chat import ChatScreen
+
+        chat = next((screen for screen in self.screen_stack if isinstance(screen, ChatScreen)), None)
+        unsaved = chat.pictures.unsaved_count() if chat is not None else 0
+        if not unsaved:
+            self.exit()
+            return
+        from g2d_tui.screens.confirm import ConfirmScreen
+
+        async def decided(choice: str | None) -> None:
+            if choice == "save":
+                await chat.pictures.save_all()
+                if chat.pictures.unsaved_count():
+                    return  # a save failed: the card says why, and nothing is lost
+                self.exit()
+            elif choice == "quit":
+                self.exit()
+
+        answers = [("save", t("quit_unsaved.save"), "primary"), ("quit", t("quit_unsaved.quit"), "error"), ("cancel", t("quit_unsaved.cancel"), "default")]
+        await self.push_screen(ConfirmScreen(t("quit_unsaved.title"), t("quit_unsaved.body", count=unsaved), answers), decided)
 
     def action_open_settings(self) -> None:
         from g2d_tui.screens.settings import SettingsScreen

@@ -24,6 +24,7 @@ from g2d_tui.paths import display_path
 from g2d_tui.screens.imagine import DEFAULT_VARIATIONS, ImagineFlow
 from g2d_tui.screens.model_pickers import ModelPickers
 from g2d_tui.screens.replies import ReplyFlow
+from g2d_tui.screens.session import ConversationSession, entries_of
 from g2d_tui.widgets.chat_log import ChatLog, Entry
 from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from g2d_tui.app import G2DApp
-    from g2d_tui.conversation import Picture
+    from g2d_tui.conversation import Conversation, Picture
     from g2d_tui.settings.model import Settings
 
 
@@ -72,6 +73,7 @@ class ChatScreen(Screen[None]):
         self.replies = ReplyFlow(self)
         self.pictures = ImagineFlow(self)
         self.pickers = ModelPickers(self)
+        self.session = ConversationSession(self)
         self.ready = False
         """The first frame is up and the work put off after it has been started."""
 
@@ -109,12 +111,33 @@ class ChatScreen(Screen[None]):
         self.call_after_refresh(self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
+        self.run_worker(self._open_history(), group="history-open", exit_on_error=False)
         await self.pickers.mount()
         if self.app.effective.gemini_api_key:
             self.pickers.load_chat_models()
         self._warm_up()
         hooks.announce("widgets_expected", app=self.app, widget_classes=_widgets_mounted_later())
         self.ready = True
+
+    async def _open_history(self) -> None:
+        await self.session.open()
+        if self.app.history is None or not self.app.settings.ui.resume:
+            return
+        conversation = await self.session.last_conversation()
+        if conversation is not None and not any(entry.role != "note" for entry in self.log_view.entries):
+            await self.bring_back(conversation)
+
+    async def bring_back(self, conversation: Conversation) -> None:
+        """Show ``conversation``'s turns and go on with it: Gemini gets its history."""
+        from g2d_tui.services.gemini import Turn as GeminiTurn
+
+        turns = await self.session.load(conversation)
+        if not turns:
+            return
+        await self.log_view.prepend(entries_of(turns))
+        self.app.gemini.reset([GeminiTurn(turn.role, turn.text) for turn in turns if turn.is_chat])
+        title = conversation.title or t("history.export.untitled")
+        await self.add_note("chat.resumed", title=title, count=len(turns))
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
@@ -191,9 +214,11 @@ class ChatScreen(Screen[None]):
 
     def turn_ended(self, entry: Entry) -> None:
         """A turn is over (complete, cancelled or failed): the conversation keeps it."""
+        self.session.turn_ended(entry.turn)
 
     def picture_saved(self, entry: Entry, picture: Picture) -> None:
-        """A picture of ``entry`` was written to its file."""
+        """A picture of ``entry`` was written to its file: the gallery keeps it."""
+        self.session.picture_saved(entry.turn, picture)
 
     def prompt_failed(self, entry: Entry, typed: str) -> None:
         """An /imagine failed: its line is marked, the text goes back into the input."""
@@ -276,6 +301,7 @@ class ChatScreen(Screen[None]):
         self.workers.cancel_group(self, "reply")
         self.workers.cancel_group(self, "imagine")
         self.app.gemini.reset()
+        self.session.new_conversation()
         await self.log_view.clear()
         hooks.announce("widgets_removed")
         await self.add_note("chat.new_chat")

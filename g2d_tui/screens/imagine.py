@@ -268,6 +268,11 @@ class ImagineFlow:
         self.screen.notify(t("imagine.saved", path=display_path(path)))
         self.screen.picture_saved(entry, entry.turn.pictures[-1])
 
+    async def save_all(self) -> None:
+        for entry in self.screen.log_view.entries:
+            if entry.role == "image" and entry.run is not None and entry.run.images:
+                await self.save_entry(entry)
+
     def unsaved_count(self) -> int:
         return sum(entry.run.unsaved for entry in self.screen.log_view.entries if entry.role == "image" and entry.run is not None)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from g2d_tui import hooks
 from g2d_tui.conversation import Turn
+from g2d_tui.i18n import t
 from g2d_tui.services.errors import ServiceError
 from g2d_tui.widgets.chat_log import Entry
 from g2d_tui.widgets.turns import GeminiReply
@@ -78,6 +79,7 @@ class ReplyFlow:
             reason = outcome.finish_reason or ""
             reply.turn.state = "truncated"
             reply.key, reply.params = STOP_KEYS.get(reason, "chat.stopped.other"), {"reason": reason}
+            reply.turn.detail = t(reply.key, **reply.params)
         else:
             reply.turn.state = "complete"
         self._finish_outcome(user, reply)
@@ -102,6 +104,7 @@ class ReplyFlow:
         if reply.turn.text:
             reply.turn.state = "failed"
             reply.key, reply.params = error.key, dict(error.params)
+            reply.turn.detail = error.message()
             self._show_state(reply)
             screen.turn_ended(reply)
         else:

@@ -56,6 +56,7 @@ FORM: dict[str, tuple[FormField, ...]] = {
     "ui": (
         FormField("ui", "language", "choice"),
         FormField("ui", "theme", "choice"),
+        FormField("ui", "resume", "bool"),
     ),
 }
 

@@ -73,6 +73,8 @@ class UISettings:
     language: str = ""
     """Empty follows the system locale."""
     theme: str = "textual-dark"
+    resume: bool = True
+    """Start where the last session left off (the last conversation); off: a new one each time."""
 
 
 LIMITS: dict[tuple[str, str], Limit] = {

@@ -118,6 +118,18 @@ class ChatLog(VerticalScroll, can_focus=True):
         self._schedule_reconcile()
         return entry
 
+    async def prepend(self, entries: list[Entry]) -> None:
+        """Put ``entries`` before every other (a conversation brought back): they get their
+        place now and widgets when they come near the view."""
+        width = self._content_width()
+        for entry in entries:
+            entry.height = self._estimate(entry, width)
+        self.entries[:0] = entries
+        self._first += len(entries)
+        self._end += len(entries)
+        self._top.set_height(self._top_height())
+        self._schedule_reconcile()
+
     async def clear(self) -> None:
         """Forget every entry (a new conversation)."""
         mounted = [entry.widget for entry in self.mounted_entries if entry.widget is not None]

@@ -45,8 +45,16 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def _tree(root: Path) -> dict[str, bytes | None]:
-    """Every path under ``root`` with its bytes (None for folders)."""
-    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+    """Every path under ``root`` with its bytes (None for folders), but the app's data folder
+    (the history store is written as the chat goes: not a picture, not settings)."""
+    from g2d_tui.paths import data_dir
+
+    data = data_dir()
+    return {
+        str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+        if not (p == data or data in p.parents or p in data.parents)
+    }
 
 
 # -- the images folder cannot be used ---------------------------------------------------

@@ -312,7 +312,9 @@ async def test_hostile_requests_always_save_inside_the_folder(fake_gemini, fake_
         assert [card.state for card in cards] == ["shown"] * len(HOSTILE), [card.status_key for card in cards]
         paths = [Path(card.saved[-1]) if card.saved else None for card in cards]
     assert all(path is not None and path.parent == folder for path in paths), paths
-    files = [p for p in tmp_path.rglob("*") if p.is_file() and p != config_path()]
+    from g2d_tui.paths import data_dir
+
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p != config_path() and data_dir() not in p.parents]
     assert sorted(files) == sorted(paths)
     for path in paths:
         assert re.fullmatch(r"\d{8}-\d{6}-[a-z0-9-]{1,48}(-\d+)?\.png", path.name), path.name
