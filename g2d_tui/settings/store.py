@@ -11,7 +11,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from g2d_tui.settings.model import SECTIONS, FieldError, Settings, coerce
+from g2d_tui.settings.model import (
+    IMAGE_SUBSECTIONS,
+    SECTIONS,
+    FieldError,
+    Settings,
+    coerce,
+    image_section,
+    router_root,
+    scalar_fields,
+    section_of,
+)
+
+LEGACY_IMAGE_KEYS = ("api_key", "model", "base_url")
+"""Keys of ``[images]`` written by the first version, now in ``[images.huggingface]``."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,8 @@ class LoadResult:
     """Copy of the damaged file, made before anything could overwrite it."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Unknown tables and keys, written back untouched."""
+    migrated: bool = False
+    """The file had an older layout; :meth:`SettingsStore.load` rewrites it in the new one."""
 
 
 class SettingsStore:
@@ -62,6 +77,11 @@ class SettingsStore:
         result = parse(data)
         if result.problems:
             result.backup = self._backup()
+        elif result.migrated:
+            try:  # every value was carried over, so the old layout can go
+                self.save(result.settings, result.extra)
+            except OSError:
+                pass  # read-only config: the values still load the same way next time
         return result
 
     def save(self, settings: Settings, extra: dict[str, Any] | None = None) -> None:
@@ -100,37 +120,86 @@ class SettingsStore:
 
 def parse(data: dict[str, Any]) -> LoadResult:
     """Build settings from a TOML document, keeping good values and reporting bad ones."""
-    settings = Settings()
-    problems: list[Problem] = []
-    extra: dict[str, Any] = {}
+    result = LoadResult(Settings())
     for name, value in data.items():
         if name == "keymap":
-            if isinstance(value, dict):
-                for binding, keys in value.items():
-                    if isinstance(keys, str) and keys.strip():
-                        settings.keymap[binding] = keys.strip()
-                    else:
-                        problems.append(Problem("config.bad_value", {"name": f"keymap.{binding}", "reason": FieldError("settings.error.text")}))
-            else:
-                problems.append(Problem("config.bad_section", {"name": name}))
+            _parse_keymap(value, result)
+        elif name not in SECTIONS:
+            result.extra[name] = value
+        elif not isinstance(value, dict):
+            result.problems.append(Problem("config.bad_section", {"name": name}))
+        elif name == "images":
+            _parse_images(value, result)
+        else:
+            _parse_section(name, value, result, result.extra.setdefault(name, {}))
+    result.extra = {name: value for name, value in result.extra.items() if value != {}}
+    return result
+
+
+def _parse_keymap(value: Any, result: LoadResult) -> None:
+    if not isinstance(value, dict):
+        result.problems.append(Problem("config.bad_section", {"name": "keymap"}))
+        return
+    for binding, keys in value.items():
+        if isinstance(keys, str) and keys.strip():
+            result.settings.keymap[binding] = keys.strip()
+        else:
+            result.problems.append(Problem("config.bad_value", {"name": f"keymap.{binding}", "reason": FieldError("settings.error.text")}))
+
+
+def _parse_section(section: str, table: dict[str, Any], result: LoadResult, extra: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    """The values of one table into ``section``; unknown keys into ``extra``."""
+    target = section_of(result.settings, section)
+    known = set(scalar_fields(section))
+    for key, item in table.items():
+        if key in skip:
             continue
-        if name not in SECTIONS:
-            extra[name] = value
+        if key not in known:
+            extra[key] = item
             continue
-        if not isinstance(value, dict):
-            problems.append(Problem("config.bad_section", {"name": name}))
+        try:
+            setattr(target, key, coerce(section, key, item))
+        except FieldError as error:
+            result.problems.append(Problem("config.bad_value", {"name": f"{section}.{key}", "reason": error}))  # translated when shown
+
+
+def _parse_images(table: dict[str, Any], result: LoadResult) -> None:
+    """``[images]``, its backends' sub-tables, and the first version's flat Hugging Face keys."""
+    extra = result.extra.setdefault("images", {})
+    _parse_section("images", table, result, extra, skip=(*IMAGE_SUBSECTIONS, *LEGACY_IMAGE_KEYS))
+    for backend in IMAGE_SUBSECTIONS:
+        sub = table.get(backend)
+        if sub is None:
             continue
-        section = getattr(settings, name)
-        known = {item.name for item in fields(section)}
-        for key, item in value.items():
-            if key not in known:
-                extra.setdefault(name, {})[key] = item
-                continue
-            try:
-                setattr(section, key, coerce(name, key, item))
-            except FieldError as error:
-                problems.append(Problem("config.bad_value", {"name": f"{name}.{key}", "reason": error}))  # translated when shown
-    return LoadResult(settings, problems, extra=extra)
+        if not isinstance(sub, dict):
+            result.problems.append(Problem("config.bad_section", {"name": image_section(backend)}))
+            continue
+        sub_extra: dict[str, Any] = {}
+        _parse_section(image_section(backend), sub, result, sub_extra)
+        if sub_extra:
+            extra[backend] = sub_extra
+    _migrate_flat_keys(table, result)
+
+
+def _migrate_flat_keys(table: dict[str, Any], result: LoadResult) -> None:
+    """Move ``[images] api_key/model/base_url`` to ``[images.huggingface]`` (the table's
+    own values win); ``base_url`` pointed at the hf-inference endpoint, now the router root."""
+    legacy = {key: table[key] for key in LEGACY_IMAGE_KEYS if key in table}
+    if not legacy:
+        return
+    result.migrated = True
+    section = image_section("huggingface")
+    target = result.settings.images.huggingface
+    explicit = table.get("huggingface") if isinstance(table.get("huggingface"), dict) else {}
+    for key, item in legacy.items():
+        if key in explicit:
+            continue
+        if key == "base_url" and isinstance(item, str):
+            item = router_root(item)
+        try:
+            setattr(target, key, coerce(section, key, item))
+        except FieldError as error:
+            result.problems.append(Problem("config.bad_value", {"name": f"images.{key}", "reason": error}))
 
 
 def _serialisable(settings: Settings) -> dict[str, Any]:
@@ -141,13 +210,13 @@ def _serialisable(settings: Settings) -> dict[str, Any]:
 
 
 def _merge(extra: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
-    """Known values win; unknown keys survive in their tables."""
+    """Known values win; unknown keys survive in their tables (at any depth)."""
     merged: dict[str, Any] = {}
     for name, value in extra.items():
         merged[name] = dict(value) if isinstance(value, dict) else value
     for name, value in known.items():
         if isinstance(value, dict) and isinstance(merged.get(name), dict):
-            merged[name].update(value)
+            merged[name] = _merge(merged[name], value)
         else:
             merged[name] = value
     return merged
