@@ -7,9 +7,18 @@ import socket
 
 import pytest
 
-pytest_plugins = ["tests.fakes.gemini_server", "tests.fakes.hf_server"]
+pytest_plugins = [
+    "tests.fakes.gemini_server",
+    "tests.fakes.hf_server",
+    "tests.fakes.a1111_server",
+    "tests.fakes.comfyui_server",
+    "tests.fakes.gemini_image_server",
+]
 
-_SECRET_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "HF_TOKEN", "GOOGLE_GEMINI_BASE_URL", "G2D_HF_BASE_URL")
+_SECRET_VARS = (
+    "GEMINI_API_KEY", "GOOGLE_API_KEY", "HF_TOKEN", "GOOGLE_GEMINI_BASE_URL",
+    "G2D_HF_BASE_URL", "G2D_HF_HUB_URL", "G2D_A1111_URL", "G2D_COMFYUI_URL",
+)
 
 
 @pytest.fixture(autouse=True)

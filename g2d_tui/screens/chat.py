@@ -259,12 +259,10 @@ class ChatScreen(ImagineMixin, Screen[None]):
         return [(name, name) for name in names]
 
     def _image_model_options(self) -> list[tuple[str, str]]:
-        from g2d_tui.services.images.hf import CURATED_MODELS
+        """The active backend's known models (``images.list_models`` asks its server)."""
+        from g2d_tui.services.images import model_choices
 
-        names = list(CURATED_MODELS)
-        if self.app.settings.images.model not in names:
-            names.insert(0, self.app.settings.images.model)
-        return [(name, name) for name in names]
+        return [(name or t("chat.image_model_default"), name) for name in model_choices(self.app.settings)]
 
     @on(Select.Changed, "#chat-model")
     def _chat_model_picked(self, event: Select.Changed) -> None:

@@ -56,7 +56,8 @@ def quote(value: object) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _prompt_line(text: str) -> str:
+def prompt_line(text: str) -> str:
+    """The prompt as the first line of a ``parameters`` text: one line that cannot pass for another field."""
     line = one_line(text)
     if line.lower().startswith("negative prompt:"):
         # A1111's parser takes a line starting so as the negative prompt: a zero-width
@@ -75,7 +76,7 @@ def parameters_text(image: GeneratedImage) -> str:
     if image.infotext:
         return _with_backend(image.infotext, image)
     request = image.request
-    lines = [_prompt_line(request.prompt)]
+    lines = [prompt_line(request.prompt)]
     if request.negative_prompt and image.honoured("negative_prompt"):
         lines.append(f"Negative prompt: {one_line(request.negative_prompt)}")
     fields: list[tuple[str, object]] = []

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from g2d_tui.services.images import defaults
 from g2d_tui.services.images.base import GeneratedImage, ImageError, ImageRequest, Progress, local_now
 from g2d_tui.services.images.common import check_image_bytes, checked, concrete_seed, decode_base64, exact_name, name, no_progress
-from g2d_tui.services.images.transport import MAX_JSON_BYTES, STOP_TIMEOUT, Answer, Transport, join, stop_quietly
-from g2d_tui.services.png_metadata import MAX_TEXT_CHUNK, one_line
-from g2d_tui.services.sanitize import clean
+from g2d_tui.services.images.transport import MAX_JSON_BYTES, MESSAGE_LIMIT, STOP_TIMEOUT, Answer, Transport, join, stop_quietly
+from g2d_tui.services.png_metadata import MAX_TEXT_CHUNK, one_line, prompt_line
+from g2d_tui.services.sanitize import clean, clean_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -115,7 +115,7 @@ class A1111Backend:
         body: dict[str, Any] = {
             # One line each: the server writes them into its infotext, where a line break
             # could pass for a "Negative prompt:" or "Steps:" line.
-            "prompt": one_line(request.prompt),
+            "prompt": prompt_line(request.prompt),
             "negative_prompt": one_line(request.negative_prompt),
             "steps": int(request.steps),
             "cfg_scale": float(request.guidance_scale),
@@ -153,6 +153,7 @@ class A1111Backend:
 
     async def _watch_progress(self, report: Callable[[Progress], None]) -> None:
         """Report the sampling step until cancelled; progress is a courtesy, failures are ignored."""
+        last: tuple[int, int] | None = None
         while True:
             await asyncio.sleep(self.config.poll_interval)
             try:
@@ -165,7 +166,8 @@ class A1111Backend:
             if not isinstance(state, dict):
                 continue
             step, total = state.get("sampling_step"), state.get("sampling_steps")
-            if isinstance(step, int) and isinstance(total, int) and total > 0:
+            if isinstance(step, int) and isinstance(total, int) and total > 0 and (step, total) != last:
+                last = (step, total)
                 report(Progress("step", step=min(step, total), total=total))
 
     async def _picture(
@@ -191,8 +193,18 @@ class A1111Backend:
             infotext=clean(infotext)[:MAX_TEXT_CHUNK // 2],
         )
 
+    def _message(self, answer: Answer) -> str:
+        """A1111's error body: ``{"error": <exception class>, "detail": ..., "errors": <str(exception)>}``
+        (FastAPI's own ``{"detail": ...}`` for validation errors)."""
+        payload = answer.json()
+        if isinstance(payload, dict) and isinstance(payload.get("error"), str):
+            said = next((payload[key] for key in ("detail", "errors") if isinstance(payload.get(key), str) and payload[key]), "")
+            text = f"{payload['error']}: {said}" if said and said != payload["error"] else payload["error"]
+            return clean_line(text, MESSAGE_LIMIT)
+        return self.transport.message(answer)
+
     def _status_error(self, answer: Answer) -> ImageError:
-        status, message = answer.status, self.transport.message(answer)
+        status, message = answer.status, self._message(answer)
         if status == 404:
             if "sampler" in message.lower():
                 return ImageError("images.a1111_sampler_missing", sampler=name(self.config.sampler))

@@ -114,13 +114,14 @@ class ComfyUIBackend:
         prompt_id: str | None = None
         try:
             report(Progress("sending"))
-            answer = await self._call("POST", "prompt", json_body={"prompt": workflow.graph, "client_id": client_id})
-            if not answer.ok:
-                raise self._rejection(answer)
-            reply = answer.json()
-            prompt_id = reply.get("prompt_id") if isinstance(reply, dict) else None
-            if not isinstance(prompt_id, str) or not prompt_id:
-                raise ImageError("images.bad_response", provider="ComfyUI")
+            queueing = asyncio.ensure_future(self._queue(workflow, client_id))
+            try:
+                # Shielded: cancelled meanwhile, the job is queued all the same, and only
+                # its id (in the answer) lets us take it out again.
+                prompt_id = await asyncio.shield(queueing)
+            except asyncio.CancelledError:
+                await stop_quietly(lambda: self._cancel_when_queued(queueing))
+                raise
             await self._report_queue(prompt_id, report)
             if socket is not None:
                 await self._follow(socket, prompt_id, deadline, report)
@@ -144,6 +145,24 @@ class ComfyUIBackend:
             sampler=comfy_workflow.BUILTIN_SAMPLER if not self.config.workflow.strip() else "",
             service_texts=(("prompt", json.dumps(workflow.graph, ensure_ascii=False)),),
         )
+
+    async def _queue(self, workflow: Workflow, client_id: str) -> str:
+        """``POST /prompt``; the job's ``prompt_id``."""
+        answer = await self._call("POST", "prompt", json_body={"prompt": workflow.graph, "client_id": client_id})
+        if not answer.ok:
+            raise self._rejection(answer)
+        reply = answer.json()
+        prompt_id = reply.get("prompt_id") if isinstance(reply, dict) else None
+        if not isinstance(prompt_id, str) or not prompt_id:
+            raise ImageError("images.bad_response", provider="ComfyUI")
+        return prompt_id
+
+    async def _cancel_when_queued(self, queueing: asyncio.Future[str]) -> None:
+        try:
+            prompt_id = await queueing
+        except ImageError:
+            return  # it was not queued
+        await self._cancel(prompt_id)
 
     async def _workflow(self, request: ImageRequest, seed: int) -> Workflow:
         values: dict[str, Any] = {
