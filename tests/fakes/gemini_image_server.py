@@ -2,7 +2,9 @@
 
 Serves ``POST /{version}/models/{model}:generateContent`` answering with an ``inlineData``
 PNG (sized after ``imageConfig.aspectRatio``), and ``GET /{version}/models`` (a list with
-image and chat models). Script the next answers with ``fake.enqueue(...)``: ``Picture``,
+image and chat models). So that the app runs against it alone, a generateContent that asks
+for no picture gets an image-prompt JSON (what /imagine asks Gemini for first), and a chat
+stream gets a short echo. Script the next answers with ``fake.enqueue(...)``: ``Picture``,
 ``Blocked`` (promptFeedback), ``Finish`` (a finishReason and no picture), ``Said`` (text
 only), ``GeminiError`` (an HTTP error with a Google-style body), ``Hang``. Standalone::
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.fakes._http import FakeServer, JsonHandler, Recorded, serve_forever
+from tests.fakes.gemini_server import chunk_json, default_image_prompt, echo_markdown, split_words, sse_event
 from tests.fakes.hf_server import encode, gradient
 
 _ROUTE = re.compile(r"^/(?P<version>v\w+)/models(?:/(?P<model>[^/:]+):(?P<action>\w+))?$")
@@ -92,8 +96,15 @@ class FakeGeminiImage(FakeServer):
             return handler.send_json(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})
         if request.method == "GET" and route["model"] is None:
             return handler.send_json(200, {"models": MODELS})
+        if request.method == "POST" and route["action"] == "streamGenerateContent":
+            return _echo_stream(handler, request, route["model"])
         if request.method != "POST" or route["action"] != "generateContent":
             return handler.send_json(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})
+        config = (request.json or {}).get("generationConfig", {})
+        if "IMAGE" not in (config.get("responseModalities") or []):
+            user = [text for role, text in _turns(request) if role == "user"]
+            text = json.dumps(default_image_prompt(user[-1] if user else ""))
+            return handler.send_json(200, chunk_json(text, "STOP", route["model"]))
         with self.lock:
             behaviour = self._queue.popleft() if self._queue else Picture()
         if isinstance(behaviour, Hang):
@@ -108,7 +119,6 @@ class FakeGeminiImage(FakeServer):
             return handler.send_json(200, _response([], behaviour.reason, route["model"]))
         if isinstance(behaviour, Said):
             return handler.send_json(200, _response([{"text": behaviour.text}], "STOP", route["model"]))
-        config = (request.json or {}).get("generationConfig", {})
         width, height = SIZES.get((config.get("imageConfig") or {}).get("aspectRatio", "1:1"), (64, 64))
         data = encode(gradient(width, height, (200, 160, 40)), "JPEG" if behaviour.mime == "image/jpeg" else "PNG")
         with self.lock:
@@ -119,6 +129,21 @@ class FakeGeminiImage(FakeServer):
             parts.insert(0, {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(draft).decode()}, "thought": True})
         parts.append({"inlineData": {"mimeType": behaviour.mime, "data": base64.b64encode(data).decode()}})
         return handler.send_json(200, _response(parts, "STOP", route["model"]))
+
+
+def _turns(request: Recorded) -> list[tuple[str, str]]:
+    return [
+        (content.get("role", ""), "".join(part.get("text", "") for part in content.get("parts", [])))
+        for content in (request.json or {}).get("contents", [])
+    ]
+
+
+def _echo_stream(handler: JsonHandler, request: Recorded, model: str) -> None:
+    """A chat reply as server-sent events, so the chat works against this fake too."""
+    events = [chunk_json(text, None, model) for text in split_words(echo_markdown(_turns(request), model))]
+    events[-1]["candidates"][0]["finishReason"] = "STOP"
+    body = b"".join(sse_event(event) for event in events)
+    handler.send_bytes(200, "text/event-stream", body)
 
 
 def _response(parts: list[dict[str, Any]], finish: str, model: str) -> dict[str, Any]:

@@ -121,3 +121,25 @@ async def test_imagine_draws_with_a_local_backend(fake_gemini, fake_a1111, fake_
     with Image.open(path) as saved:
         assert saved.size == (96, 64)
         assert saved.text["parameters"].splitlines()[-1].endswith(f"Backend: {backend}")
+
+
+async def test_imagine_draws_with_gemini_image_output(fake_gemini_image, tmp_path, monkeypatch):
+    """Gemini writes the prompt and draws it, with the chat's key; the PNG claims no steps or seed."""
+    monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "halfcell")
+    settings = keyed_settings(fake_gemini_image.base_url, save_dir=tmp_path)
+    settings.images.backend = "gemini"
+    settings.images.width, settings.images.height = 1920, 1080
+    app = make_app(settings)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await send(pilot, "/imagine a lighthouse")
+        await settle(pilot)
+        card = app.screen.query_one(ImageCard)
+        assert card.state == "shown", card._status_key
+        path = card.saved_path
+    [drawn] = [r for r in fake_gemini_image.generations() if "IMAGE" in str(r.json)]
+    assert drawn.json["generationConfig"]["imageConfig"] == {"aspectRatio": "16:9"}
+    with Image.open(path) as saved:
+        line = saved.text["parameters"].splitlines()[-1]
+    assert line == "Size: 112x63, Model: gemini-2.5-flash-image, Backend: gemini"
+    assert path.read_bytes().count(fake_gemini_image.pictures[-1][33:200]) == 1  # the pixel data as sent

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from g2d_tui.services.images import defaults
 from g2d_tui.services.images.base import GeneratedImage, ImageError, ImageRequest, Progress, local_now
-from g2d_tui.services.images.common import check_image_bytes, checked, concrete_seed, no_progress
+from g2d_tui.services.images.common import check_image_bytes, checked, concrete_seed, name, no_progress
 from g2d_tui.services.images.hf_providers import ANSWER_LIMIT, MAPPING_LIMIT, PROVIDERS, Job, Mapping, parse_mapping, pick
 from g2d_tui.services.images.transport import STOP_TIMEOUT, Answer, Deadline, Transport, join, number, parse_json, retry_after, stop_quietly
 
@@ -122,7 +122,7 @@ class HuggingFaceBackend:
             raise ImageError("images.invalid_token")  # could not even be sent as a header
         model = self.model
         if not _MODEL_ID.match(model) or ".." in model:
-            raise ImageError("images.invalid_model", model=model, default=DEFAULT_MODEL)
+            raise ImageError("images.invalid_model", model=name(model), default=DEFAULT_MODEL)
         provider = self.config.provider.strip() or defaults.HF_PROVIDER
         if provider != "auto" and provider not in PROVIDERS:
             raise ImageError("images.provider_unsupported", provider=provider)
