@@ -69,11 +69,19 @@ class SettingsScreen(Screen[None]):
 
     def _row(self, item: FormField) -> ComposeResult:
         value = self._saved_value(item)
-        with Horizontal(classes="field-row", id=f"row-{item.widget_id}"):
+        backend = self.original.images.backend
+        # Set up front, not in on_mount: the rows' children may not be mounted by then.
+        row = Horizontal(classes="field-row", id=f"row-{item.widget_id}")
+        row.display = item.backend in (None, backend)
+        ignored = self._ignored(item, backend)
+        row.set_class(ignored, "-ignored")
+        with row:
             yield Label(t(item.label_key), classes="field-label", id=f"label-{item.widget_id}")
             with Vertical(classes="field-body"):
                 with Horizontal(classes="field-control"):
-                    yield self._control(item, value)
+                    control = self._control(item, value)
+                    control.disabled = ignored
+                    yield control
                     if item.kind == "secret":
                         yield Button(t("settings.button.show"), id=f"show-{item.widget_id}", classes="show-secret", compact=True)
                 yield Static(self._hint(item), classes="field-hint", id=f"hint-{item.widget_id}")
@@ -128,12 +136,11 @@ class SettingsScreen(Screen[None]):
         if value:
             return t("settings.hint.env_override", var=var)
         backend = self._selected_backend()
-        if item.request_field and item.request_field not in honours(backend):
+        if self._ignored(item, backend):
             return t("settings.hint.ignored_by", backend=t(f"settings.backend.{backend}"))
         return t(item.hint_key)
 
     def on_mount(self) -> None:
-        self._show_backend(self._selected_backend())
         self.query_one("#gemini--api-key", Input).focus()
         self._update_status()
 
@@ -144,14 +151,18 @@ class SettingsScreen(Screen[None]):
                 return select.value
         return self.original.images.backend
 
+    @staticmethod
+    def _ignored(item: FormField, backend: str) -> bool:
+        """Whether ``item`` is a shared generation parameter that ``backend`` does not apply."""
+        return item.request_field is not None and item.request_field not in honours(backend)
+
     def _show_backend(self, backend: str) -> None:
         """Show the selected backend's own fields, and grey out the shared ones it ignores."""
-        used = honours(backend)
         for item in ALL_FIELDS:
             if item.backend is not None:
                 self.query_one(f"#row-{item.widget_id}").display = item.backend == backend
             elif item.request_field is not None:
-                ignored = item.request_field not in used
+                ignored = self._ignored(item, backend)
                 self.query_one(f"#{item.widget_id}").disabled = ignored
                 self.query_one(f"#row-{item.widget_id}").set_class(ignored, "-ignored")
                 if item.widget_id not in self.errors:
