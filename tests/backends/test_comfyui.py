@@ -92,8 +92,9 @@ async def test_custom_workflow_placeholders_are_filled_typed(fake_comfyui, make,
         (json.dumps({"nodes": [], "links": [], "version": 0.4}), "images.workflow_not_api"),
         ("{not json", "images.workflow_invalid"),
         (json.dumps([1, 2]), "images.workflow_invalid"),
+        ('{"1": ' + "[" * 100_000 + "]" * 100_000 + "}", "images.workflow_invalid"),
     ],
-    ids=["unknown placeholder", "editor format", "not json", "not a graph"],
+    ids=["unknown placeholder", "editor format", "not json", "not a graph", "nested too deep"],
 )
 async def test_unusable_workflow_files(fake_comfyui, make, tmp_path, content, key):
     path = tmp_path / "flow.json"

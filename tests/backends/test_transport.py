@@ -112,3 +112,9 @@ def test_error_messages_are_found_and_secrets_masked(transport):
     assert error_message(b'{"detail": [{"msg": "field required"}, {"msg": "too big"}]}') == "field required; too big"
     assert error_message(b"<html>oops</html>") == "<html>oops</html>"
     assert transport.redact("Bearer hf_SecretValue1234 refused") == "Bearer •••• refused"
+
+
+def test_json_nested_too_deep_is_not_json():
+    from g2d_tui.services.images.transport import parse_json
+
+    assert parse_json(b"[" * 100_000 + b"]" * 100_000) is None

@@ -225,7 +225,7 @@ def _info(raw: object) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     if isinstance(raw, str):
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):
             parsed = json.loads(raw)
             if isinstance(parsed, dict):
                 return parsed

@@ -103,6 +103,8 @@ def read(path: str) -> dict[str, Any]:
         graph = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise ImageError("images.workflow_invalid", path=shown, reason=name(f"JSON: {error}")) from None
+    except RecursionError:
+        raise ImageError("images.workflow_invalid", path=shown, reason="JSON nested too deep") from None
     if isinstance(graph, dict) and "nodes" in graph and "links" in graph:
         raise ImageError("images.workflow_not_api", path=shown)
     if not isinstance(graph, dict) or not graph or not all(
@@ -137,7 +139,10 @@ def fill(graph: dict[str, Any], values: dict[str, Any], path: str = "") -> Workf
             return values[whole[1]]
         return PLACEHOLDER.sub(lambda match: str(values[match[1]]), value)
 
-    filled = substitute(graph)
+    try:
+        filled = substitute(graph)
+    except RecursionError:
+        raise ImageError("images.workflow_invalid", path=name(path), reason="JSON nested too deep") from None
     used = frozenset(FIELDS_OF[placeholder] for placeholder in found if FIELDS_OF.get(placeholder))
     return Workflow(filled, used, _checkpoint_of(filled))
 

@@ -231,9 +231,10 @@ def ssl_context() -> ssl.SSLContext:
 
 
 def parse_json(body: bytes) -> Any:
+    """``body`` as JSON, or None when it is not JSON (or nested too deep to parse)."""
     try:
         return json.loads(body.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
