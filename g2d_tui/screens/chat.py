@@ -107,6 +107,9 @@ class ChatScreen(ImagineMixin, Screen[None]):
         except ImportError:  # another anyio layout: imported when first needed, as before
             pass
         import g2d_tui.services.image_store  # noqa: F401
+        from g2d_tui.services.images import backend_class
+
+        backend_class(self.app.settings.images.backend)  # its modules, imported here rather than by the first /imagine
         import g2d_tui.widgets.graphics_picture  # noqa: F401
 
     def _preload_widget_css(self) -> None:
