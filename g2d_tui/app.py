@@ -114,12 +114,9 @@ class G2DApp(App[None]):
     @property
     def image_backend(self) -> ImageBackend:
         if self._image_backend is None:
-            from g2d_tui.services.images import make_backend
-            from g2d_tui.services.images.hf import HFConfig
+            from g2d_tui.services.images import backend_from_settings
 
-            resolved = self.effective
-            config = HFConfig(api_key=resolved.hf_token, model=self.settings.images.model, base_url=resolved.hf_base_url)
-            self._image_backend = make_backend(self.settings.images.backend, config)
+            self._image_backend = backend_from_settings(self.settings, self.environment)
         return self._image_backend
 
     async def rebuild_services(self) -> None:
@@ -233,7 +230,7 @@ class G2DApp(App[None]):
         resolved, missing = self.effective, []
         if not resolved.gemini_api_key:
             missing.append("keys.missing_gemini")
-        if not resolved.hf_token:
+        if self.settings.images.backend == "huggingface" and not resolved.hf_token:
             missing.append("keys.missing_hf")
         return missing
 

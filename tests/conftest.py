@@ -7,9 +7,18 @@ import socket
 
 import pytest
 
-pytest_plugins = ["tests.fakes.gemini_server", "tests.fakes.hf_server"]
+pytest_plugins = [
+    "tests.fakes.gemini_server",
+    "tests.fakes.hf_server",
+    "tests.fakes.a1111_server",
+    "tests.fakes.comfyui_server",
+    "tests.fakes.gemini_image_server",
+]
 
-_SECRET_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "HF_TOKEN", "GOOGLE_GEMINI_BASE_URL", "G2D_HF_BASE_URL")
+_SECRET_VARS = (
+    "GEMINI_API_KEY", "GOOGLE_API_KEY", "HF_TOKEN", "GOOGLE_GEMINI_BASE_URL",
+    "G2D_HF_BASE_URL", "G2D_HF_HUB_URL", "G2D_A1111_URL", "G2D_COMFYUI_URL",
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -98,3 +107,16 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", checked(real_connect_ex))
     yield reached  # what was refused so far (a test of this guard clears it)
     assert not reached, f"the test tried to reach {sorted(set(reached))}; use a loopback fake"
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_failures(caplog):
+    """A bug that the app caught to keep running (``errors.unexpected``) still fails the test."""
+    import logging
+
+    from g2d_tui.services.errors import UNEXPECTED_LOG
+
+    caplog.set_level(logging.ERROR, logger=UNEXPECTED_LOG)
+    yield
+    bugs = [record for record in caplog.get_records("call") if record.name == UNEXPECTED_LOG]
+    assert not bugs, "the app caught an unexpected failure:\n" + "\n".join(caplog.text.splitlines()[-40:])

@@ -115,6 +115,7 @@ class ChatScreen(Screen[None]):
         await self.pickers.mount()
         if self.app.effective.gemini_api_key:
             self.pickers.load_chat_models()
+        self.pickers.load_image_models()
         self._warm_up()
         hooks.announce("widgets_expected", app=self.app, widget_classes=_widgets_mounted_later())
         self.ready = True
@@ -151,6 +152,9 @@ class ChatScreen(Screen[None]):
         except ImportError:  # another anyio layout: imported when first needed, as before
             pass
         import g2d_tui.services.image_store  # noqa: F401
+        from g2d_tui.services.images import backend_class
+
+        backend_class(self.app.settings.images.backend)  # its modules, imported here rather than by the first /imagine
 
     # -- notes -----------------------------------------------------------------------------
 

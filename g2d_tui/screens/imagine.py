@@ -17,7 +17,7 @@ from g2d_tui.conversation import Picture, Turn
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
-from g2d_tui.services.errors import ServiceError
+from g2d_tui.services.errors import ServiceError, unexpected
 from g2d_tui.widgets.chat_log import Entry
 from g2d_tui.widgets.image_card import ImageCard, ImageRun, renderer_name
 from g2d_tui.widgets.picture import picture_widget, prepare_picture
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from g2d_tui.screens.chat import ChatScreen
     from g2d_tui.services.images.base import GeneratedImage, Progress
 
+NOTICES = {"gemini": "imagine.gemini_notice"}
+"""What a card says about pictures from a backend (Gemini: paid usage, SynthID watermark)."""
 MAX_VARIATIONS = 4
 DEFAULT_VARIATIONS = 4
 """Pictures the variations button makes, side by side."""
@@ -137,17 +139,21 @@ class ImagineFlow:
                 )
                 image = await self._generate(entry, request)
                 run.images.append(image)
-                run.notice_key = getattr(image, "notice_key", "") or run.notice_key
+                run.notice_key = NOTICES.get(image.backend, "")
                 card = self._card(entry)
                 if card is not None:
                     card.decoding()
                 await self._show(entry, renderer)
-                self._set_status(entry, "shown", "imagine.done", width=image.width, height=image.height, seed=image.seed, model=image.model)
+                seed = image.seed if image.honoured("seed") else "—"
+                self._set_status(entry, "shown", "imagine.done", width=image.width, height=image.height, seed=seed, model=image.model)
                 if images.auto_save:
                     await self._save(entry, image)
             entry.turn.state = "complete"
         except ServiceError as error:
             self._failed(entry, error)
+            return
+        except Exception as error:  # noqa: BLE001 - a bug: said on the card, the app goes on
+            self._failed(entry, unexpected(error))
             return
         except asyncio.CancelledError:
             run.state = "cancelled"
@@ -279,10 +285,9 @@ class ImagineFlow:
 
 def _picture_record(run: ImageRun, image: GeneratedImage, path: Path, digest: str, size: int) -> Picture:
     request = image.request
-    honours = getattr(image, "honoured", None)
 
     def used(name: str, value):
-        return value if honours is None or name in honours else None
+        return value if image.honoured(name) else None  # only what the backend applied
 
     return Picture(
         path=str(path),
@@ -294,8 +299,8 @@ def _picture_record(run: ImageRun, image: GeneratedImage, path: Path, digest: st
         width=image.width,
         height=image.height,
         model=image.model,
-        backend=getattr(image, "backend", "") or "",
-        provider=getattr(image, "provider", "") or "",
+        backend=image.backend,
+        provider=image.provider,
         request=run.request,
         sha256=digest,
         file_size=size,

@@ -25,10 +25,13 @@ MAX_OPTIONS = 500
 
 
 def _options(names: list[str], current: str) -> list[tuple[Content, str]]:
+    from g2d_tui.i18n import t
+
     names = list(dict.fromkeys(names))[:MAX_OPTIONS]
     if current not in names:
         names.insert(0, current)
-    return [(Content(name), name) for name in names]  # Content: a name is never markup
+    # Content: a name is never markup. An empty name is the server's own default.
+    return [(Content(name or t("chat.image_model_default")), name) for name in names]
 
 
 class ModelPickers:
@@ -39,6 +42,8 @@ class ModelPickers:
         self._mounted = False
         self._open_when_mounted: str | None = None
         self._opened: Select | None = None
+        self._listed_image_models: list[str] = []
+        """What the active backend's server listed (A1111 checkpoints, Gemini image models...)."""
 
     @property
     def app(self):
@@ -47,10 +52,11 @@ class ModelPickers:
     def image_model(self, settings: Settings | None = None) -> str:
         return (settings or self.app.settings).images.model
 
-    def image_models(self) -> list[str]:
-        from g2d_tui.services.images.hf import CURATED_MODELS
+    def image_models(self, settings: Settings | None = None) -> list[str]:
+        """The active backend's known models before its server is asked (see :meth:`load_image_models`)."""
+        from g2d_tui.services.images import model_choices
 
-        return list(CURATED_MODELS)
+        return [*model_choices(settings or self.app.settings), *self._listed_image_models]
 
     async def mount(self) -> None:
         settings = self.app.settings
@@ -110,11 +116,31 @@ class ModelPickers:
         model = self.app.settings.gemini.model
         self._set("#chat-model", _options(self.app.chat_models, model), model)
 
+    def load_image_models(self) -> None:
+        self.screen.run_worker(self._load_image_models(), group="image-models", exclusive=True, exit_on_error=False)
+
+    async def _load_image_models(self) -> None:
+        """Add what the image backend's server offers to the image model picker (quietly: a
+        server that is not running yet is said when the user draws, not at start)."""
+        from g2d_tui.services.images import list_models
+
+        backend = self.app.settings.images.backend
+        try:
+            listed = await list_models(self.app.image_backend)
+        except ServiceError:
+            return
+        if backend != self.app.settings.images.backend:
+            return  # switched meanwhile
+        self._listed_image_models = listed
+        self._set("#image-model", _options(self.image_models(), self.image_model()), self.image_model())
+
     def settings_changed(self, settings: Settings) -> None:
+        self._listed_image_models = []
         self._set("#chat-model", _options(self.app.chat_models, settings.gemini.model), settings.gemini.model)
-        self._set("#image-model", _options(self.image_models(), self.image_model(settings)), self.image_model(settings))
+        self._set("#image-model", _options(self.image_models(settings), self.image_model(settings)), self.image_model(settings))
         if self.app.effective.gemini_api_key and not self.app.chat_models:
             self.load_chat_models()
+        self.load_image_models()
 
     def picked(self, picker_id: str, value: object) -> None:
         """The user picked ``value``: persist it."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from g2d_tui import hooks
 from g2d_tui.conversation import Turn
 from g2d_tui.i18n import t
-from g2d_tui.services.errors import ServiceError
+from g2d_tui.services.errors import ServiceError, unexpected
 from g2d_tui.widgets.chat_log import Entry
 from g2d_tui.widgets.turns import GeminiReply
 
@@ -54,6 +54,8 @@ class ReplyFlow:
                     await widget.catch_up()
         except ServiceError as error:
             failed = error
+        except Exception as error:  # noqa: BLE001 - a bug: said in the chat, the app goes on
+            failed = unexpected(error)
         except asyncio.CancelledError:
             reply.turn.state = "cancelled"  # the partial text stays on screen and in the history
             self._finish_outcome(user, reply)

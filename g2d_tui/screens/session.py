@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from g2d_tui.conversation import STORED_STATES, Conversation, Picture, Turn
-from g2d_tui.services.errors import ServiceError
+from g2d_tui.services.errors import ServiceError, unexpected
 from g2d_tui.widgets.chat_log import Entry
 
 if TYPE_CHECKING:
@@ -72,7 +72,12 @@ class ConversationSession:
                     self.conversation = item[1] if item[0] == "switch" else None
                 return  # no store (yet, or at all): the chat goes on without history
             try:
-                await self._write(history, item)
+                try:
+                    await self._write(history, item)
+                except ServiceError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - a bug: said once, the chat goes on
+                    raise unexpected(error) from None
             except ServiceError as error:
                 if not self._failed:  # said once; later turns may still be written
                     self._failed = True

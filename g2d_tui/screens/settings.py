@@ -12,15 +12,16 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from g2d_tui.i18n import LANGUAGES, t
 from g2d_tui.keys import bind
 from g2d_tui.paths import display_path
 from g2d_tui.screens.confirm import ConfirmScreen
 from g2d_tui.screens.settings_form import ALL_FIELDS, FORM, FormField
-from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce
-from textual.widgets import Footer
+from g2d_tui.services.images import defaults as image_defaults
+from g2d_tui.services.images import honours
+from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce, section_of
 
 if TYPE_CHECKING:
     from g2d_tui.app import G2DApp
@@ -67,11 +68,19 @@ class SettingsScreen(Screen[None]):
 
     def _row(self, item: FormField) -> ComposeResult:
         value = self._saved_value(item)
-        with Horizontal(classes="field-row", id=f"row-{item.widget_id}"):
+        backend = self.original.images.backend
+        # Set up front, not in on_mount: the rows' children may not be mounted by then.
+        row = Horizontal(classes="field-row", id=f"row-{item.widget_id}")
+        row.display = item.backend in (None, backend)
+        ignored = self._ignored(item, backend)
+        row.set_class(ignored, "-ignored")
+        with row:
             yield Label(t(item.label_key), classes="field-label", id=f"label-{item.widget_id}")
             with Vertical(classes="field-body"):
                 with Horizontal(classes="field-control"):
-                    yield self._control(item, value)
+                    control = self._control(item, value)
+                    control.disabled = ignored
+                    yield control
                     if item.kind == "secret":
                         yield Button(t("settings.button.show"), id=f"show-{item.widget_id}", classes="show-secret", compact=True)
                 yield Static(self._hint(item), classes="field-hint", id=f"hint-{item.widget_id}")
@@ -89,14 +98,13 @@ class SettingsScreen(Screen[None]):
         if item.kind == "chat_model":
             suggester = SuggestFromList(self.app.chat_models or [value], case_sensitive=False)
         elif item.kind == "image_model":
-            from g2d_tui.services.images.hf import CURATED_MODELS
-
-            suggester = SuggestFromList(CURATED_MODELS, case_sensitive=False)
+            known = {"huggingface": image_defaults.HF_CURATED_MODELS, "gemini": image_defaults.GEMINI_IMAGE_MODELS}
+            suggester = SuggestFromList(known.get(item.backend or "", ()) or [value], case_sensitive=False)
         return Input(
             value=str(value),
             password=item.kind == "secret",
             suggester=suggester,
-            placeholder=t(f"settings.placeholder.{item.section}.{item.name}"),
+            placeholder=t(item.placeholder_key),
             id=widget_id,
             select_on_focus=False,
             compact=True,
@@ -108,23 +116,56 @@ class SettingsScreen(Screen[None]):
         if item.name == "theme":
             names = [name for name in self.app.available_themes if not name.startswith("textual-ansi")] or list(THEMES)
             return [(name, name) for name in sorted(names)]
+        if item.name == "provider":
+            return [(t("settings.provider_auto") if name == "auto" else name, name) for name in image_defaults.HF_PROVIDERS]
         return [(t(f"settings.backend.{name}"), name) for name in IMAGE_BACKENDS]
 
     def _hint(self, item: FormField) -> str:
         env = self.environment
-        if (item.section, item.name) == ("gemini", "api_key") and env.gemini_api_key:
-            return t("settings.hint.env_override", var=env.gemini_key_var)
-        if (item.section, item.name) == ("images", "api_key") and env.hf_token:
-            return t("settings.hint.env_override", var="HF_TOKEN")
-        if (item.section, item.name) == ("gemini", "base_url") and env.gemini_base_url:
-            return t("settings.hint.env_override", var="GOOGLE_GEMINI_BASE_URL")
-        if (item.section, item.name) == ("images", "base_url") and env.hf_base_url:
-            return t("settings.hint.env_override", var="G2D_HF_BASE_URL")
+        overrides = {
+            ("gemini", "api_key"): (env.gemini_api_key, env.gemini_key_var),
+            ("gemini", "base_url"): (env.gemini_base_url, "GOOGLE_GEMINI_BASE_URL"),
+            ("huggingface", "api_key"): (env.hf_token, "HF_TOKEN"),
+            ("huggingface", "base_url"): (env.hf_base_url, "G2D_HF_BASE_URL"),
+            ("huggingface", "hub_url"): (env.hf_hub_url, "G2D_HF_HUB_URL"),
+            ("a1111", "base_url"): (env.a1111_url, "G2D_A1111_URL"),
+            ("comfyui", "base_url"): (env.comfyui_url, "G2D_COMFYUI_URL"),
+        }
+        value, var = overrides.get((item.backend or item.section, item.name), ("", ""))
+        if value:
+            return t("settings.hint.env_override", var=var)
+        backend = self._selected_backend()
+        if self._ignored(item, backend):
+            return t("settings.hint.ignored_by", backend=t(f"settings.backend.{backend}"))
         return t(item.hint_key)
 
     def on_mount(self) -> None:
         self.query_one("#gemini--api-key", Input).focus()
         self._update_status()
+
+    def _selected_backend(self) -> str:
+        if self.is_mounted:
+            select = self.query_one_optional("#images--backend", Select)
+            if select is not None and isinstance(select.value, str):
+                return select.value
+        return self.original.images.backend
+
+    @staticmethod
+    def _ignored(item: FormField, backend: str) -> bool:
+        """Whether ``item`` is a shared generation parameter that ``backend`` does not apply."""
+        return item.request_field is not None and item.request_field not in honours(backend)
+
+    def _show_backend(self, backend: str) -> None:
+        """Show the selected backend's own fields, and grey out the shared ones it ignores."""
+        for item in ALL_FIELDS:
+            if item.backend is not None:
+                self.query_one(f"#row-{item.widget_id}").display = item.backend == backend
+            elif item.request_field is not None:
+                ignored = self._ignored(item, backend)
+                self.query_one(f"#{item.widget_id}").disabled = ignored
+                self.query_one(f"#row-{item.widget_id}").set_class(ignored, "-ignored")
+                if item.widget_id not in self.errors:
+                    self.query_one(f"#hint-{item.widget_id}", Static).update(self._hint(item))
 
     # -- reading the form ---------------------------------------------------------------
 
@@ -140,7 +181,7 @@ class SettingsScreen(Screen[None]):
         errors: dict[str, str] = {}
         for item in ALL_FIELDS:
             try:
-                setattr(getattr(result, item.section), item.name, coerce(item.section, item.name, self._raw_value(item)))
+                setattr(section_of(result, item.section), item.name, coerce(item.section, item.name, self._raw_value(item)))
             except FieldError as error:
                 errors[item.widget_id] = error.message()
         for widget_id, message in self.errors.items():
@@ -172,7 +213,7 @@ class SettingsScreen(Screen[None]):
         self.dirty = any(str(self._raw_value(item)) != str(self._saved_value(item)) for item in ALL_FIELDS)
 
     def _saved_value(self, item: FormField) -> Any:
-        return getattr(getattr(self.original, item.section), item.name)
+        return getattr(section_of(self.original, item.section), item.name)
 
     def watch_dirty(self) -> None:
         if self.is_mounted:  # on the bar, not the screen: restyling the whole form costs ~0.25 s
@@ -208,6 +249,8 @@ class SettingsScreen(Screen[None]):
         item = self._field(event.control.id)
         if item is not None:
             self._validate(item)
+            if (item.section, item.name) == ("images", "backend") and isinstance(event.value, str):
+                self._show_backend(event.value)
 
     @work(exclusive=True, group="folder-check")
     async def check_folder(self, path: str) -> None:
@@ -279,6 +322,7 @@ class SettingsScreen(Screen[None]):
             elif isinstance(widget, (Switch, Select)):
                 widget.value = value
         self.errors.clear()
+        self._show_backend(self.original.images.backend)
         for item in ALL_FIELDS:
             self._show_error(item, None)
         self.dirty = False

@@ -5,18 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from g2d_tui.services.images.defaults import REQUEST_FIELDS
+from g2d_tui.settings.model import image_section
+
 Kind = Literal["text", "secret", "number", "bool", "choice", "folder", "chat_model", "image_model"]
 
 
 @dataclass(frozen=True)
 class FormField:
     section: str
+    """The settings table: ``gemini``, ``images``, ``images.huggingface``..."""
     name: str
     kind: Kind
 
     @property
     def widget_id(self) -> str:
-        return f"{self.section}--{self.name.replace('_', '-')}"
+        return f"{self.section.replace('.', '-')}--{self.name.replace('_', '-')}"
 
     @property
     def label_key(self) -> str:
@@ -26,6 +30,23 @@ class FormField:
     def hint_key(self) -> str:
         return f"settings.hint.{self.section}.{self.name}"
 
+    @property
+    def placeholder_key(self) -> str:
+        return f"settings.placeholder.{self.section}.{self.name}"
+
+    @property
+    def backend(self) -> str | None:
+        """The image backend whose own table this field is in (shown only while it is selected)."""
+        head, _, rest = self.section.partition(".")
+        return (rest or None) if head == "images" else None
+
+    @property
+    def request_field(self) -> str | None:
+        """The shared generation parameter this field sets, which a backend may ignore."""
+        return self.name if self.section == "images" and self.name in REQUEST_FIELDS else None
+
+
+_HF, _GEMINI, _A1111, _COMFYUI = (image_section(name) for name in ("huggingface", "gemini", "a1111", "comfyui"))
 
 FORM: dict[str, tuple[FormField, ...]] = {
     "gemini": (
@@ -41,9 +62,18 @@ FORM: dict[str, tuple[FormField, ...]] = {
     ),
     "images": (
         FormField("images", "backend", "choice"),
-        FormField("images", "api_key", "secret"),
-        FormField("images", "model", "image_model"),
-        FormField("images", "base_url", "text"),
+        FormField(_HF, "api_key", "secret"),
+        FormField(_HF, "model", "image_model"),
+        FormField(_HF, "provider", "choice"),
+        FormField(_HF, "base_url", "text"),
+        FormField(_HF, "hub_url", "text"),
+        FormField(_GEMINI, "model", "image_model"),
+        FormField(_A1111, "base_url", "text"),
+        FormField(_A1111, "model", "image_model"),
+        FormField(_A1111, "sampler", "text"),
+        FormField(_COMFYUI, "base_url", "text"),
+        FormField(_COMFYUI, "workflow", "text"),
+        FormField(_COMFYUI, "checkpoint", "image_model"),
         FormField("images", "save_dir", "folder"),
         FormField("images", "auto_save", "bool"),
         FormField("images", "width", "number"),

@@ -35,3 +35,18 @@ def redact(text: str, *secrets: str) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "••••")
     return text
+
+
+UNEXPECTED_LOG = "g2d_tui.unexpected"
+"""The logger of failures nobody planned for (a bug): tests fail when it is used."""
+
+
+def unexpected(error: BaseException) -> ServiceError:
+    """A bug met while doing what the user asked, as an error the UI can show: the app keeps
+    running, and the traceback goes to the log (keys masked by the log filter)."""
+    import logging
+
+    from g2d_tui.services.sanitize import clean_line
+
+    logging.getLogger(UNEXPECTED_LOG).error("unexpected failure", exc_info=error)
+    return ServiceError("errors.unexpected", reason=clean_line(f"{type(error).__name__}: {error}", 200))

@@ -1,4 +1,6 @@
-"""Pillow work on generated images: validate, shrink for display, embed generation metadata.
+"""Pillow work on generated images: validate and shrink for display.
+
+The PNG metadata writer lives in :mod:`g2d_tui.services.png_metadata`.
 
 Every function here is synchronous and CPU-bound: call them through
 ``asyncio.to_thread`` or a thread worker, never on the event loop. Pillow is imported
@@ -20,15 +22,11 @@ from typing import TYPE_CHECKING
 from g2d_tui import hooks
 from g2d_tui.services.images.base import ImageError
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-    from g2d_tui.services.images.base import GeneratedImage
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SOFTWARE = "g2d-tui"
-# Chunks we write; copies already in a received PNG are dropped so readers see ours.
-_OUR_KEYWORDS = frozenset({b"parameters", b"Software", b"g2d-request"})
 _BLACK_MEAN = 3.0
 _BLACK_SPREAD = 2.0
 
@@ -267,115 +265,3 @@ def _lanczos() -> int:
     from PIL import Image
 
     return Image.Resampling.LANCZOS
-
-
-def _number(value: float) -> str:
-    """``7.0`` -> ``"7"``, ``7.5`` -> ``"7.5"``: as A1111 writes CFG scale."""
-    return f"{value:g}"
-
-
-def parameters_text(image: GeneratedImage) -> str:
-    """The AUTOMATIC1111 ``parameters`` text that Civitai and image browsers parse."""
-    request = image.request
-    lines = [request.prompt]
-    if request.negative_prompt:
-        lines.append(f"Negative prompt: {request.negative_prompt}")
-    lines.append(
-        f"Steps: {request.steps}, Sampler: Default, CFG scale: {_number(request.guidance_scale)}, "
-        f"Seed: {image.seed}, Size: {image.width}x{image.height}, Model: {image.model}"
-    )
-    return "\n".join(lines)
-
-
-def _text_chunk(keyword: str, text: str) -> bytes:
-    """A ``tEXt`` chunk, or an uncompressed ``iTXt`` one when ``text`` is not Latin-1."""
-    text = text.replace("\0", "")
-    key = keyword.encode("latin-1")
-    try:
-        kind, body = b"tEXt", key + b"\0" + text.encode("latin-1")
-    except UnicodeEncodeError:
-        # keyword, compression flag + method, language tag, translated keyword, text
-        kind, body = b"iTXt", key + b"\0\0\0" + b"\0" + b"\0" + text.encode("utf-8")
-    return _chunk(kind, body)
-
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]] | None:
-    """(type, raw chunk) pairs of a well-formed PNG, or None if it is not one."""
-    if not data.startswith(PNG_SIGNATURE):
-        return None
-    chunks: list[tuple[bytes, bytes]] = []
-    pos = len(PNG_SIGNATURE)
-    while pos + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        end = pos + 12 + length
-        if end > len(data):
-            return None
-        chunks.append((kind, data[pos:end]))
-        pos = end
-        if kind == b"IEND":
-            break
-    if not chunks or chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND":
-        return None
-    return chunks
-
-
-def _keyword(raw_chunk: bytes) -> bytes:
-    return raw_chunk[8:-4].split(b"\0", 1)[0]
-
-
-def png_with_parameters(image: GeneratedImage) -> bytes:
-    """PNG bytes of ``image`` carrying its generation parameters as text chunks.
-
-    A received PNG keeps its pixel data byte for byte (the chunks are spliced in before
-    the first IDAT); JPEG/WebP are decoded and re-encoded as PNG.
-
-    Raises:
-        ImageError: ``images.corrupt`` / ``images.too_large`` if the data cannot be used.
-    """
-    texts = {
-        "parameters": parameters_text(image),
-        "Software": SOFTWARE,
-        "g2d-request": image.request.source_request or image.request.prompt,
-    }
-    chunks = _png_chunks(image.data)
-    if chunks is not None:
-        ours = b"".join(_text_chunk(key, value) for key, value in texts.items())
-        out = [PNG_SIGNATURE]
-        inserted = False
-        for kind, raw in chunks:
-            if kind in (b"tEXt", b"iTXt", b"zTXt") and _keyword(raw) in _OUR_KEYWORDS:
-                continue
-            if kind == b"IDAT" and not inserted:
-                out.append(ours)
-                inserted = True
-            out.append(raw)
-        if inserted:
-            return b"".join(out)
-    return _reencode(image.data, texts)
-
-
-def _reencode(data: bytes, texts: dict[str, str]) -> bytes:
-    from PIL import ImageOps, PngImagePlugin
-
-    image = _decoded(data)
-    try:
-        image = ImageOps.exif_transpose(image)
-        if image.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
-            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-        info = PngImagePlugin.PngInfo()
-        for key, value in texts.items():
-            info.add_text(key, value.replace("\0", ""))
-        out = io.BytesIO()
-        image.save(out, format="PNG", pnginfo=info, compress_level=6)
-        return out.getvalue()
-    except ImageError:
-        raise
-    except Exception:
-        raise ImageError("images.corrupt") from None
-    finally:
-        image.close()

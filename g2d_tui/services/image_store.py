@@ -193,7 +193,7 @@ def save(image: GeneratedImage, folder: Path) -> Path:
         ImageError: ``store.not_a_folder``, ``store.unwritable``, ``store.disk_full``,
             ``store.failed`` (or ``images.corrupt`` if the image bytes are unusable).
     """
-    from g2d_tui.services.image_codec import png_with_parameters
+    from g2d_tui.services.png_metadata import png_with_parameters
 
     folder = Path(folder).expanduser()
     data = png_with_parameters(image)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field, fields, replace
+import copy
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from g2d_tui.services.images import defaults
+
 DEFAULT_CHAT_MODEL = "gemini-flash-latest"
-DEFAULT_IMAGE_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
-DEFAULT_HF_BASE_URL = "https://router.huggingface.co/hf-inference"
-IMAGE_BACKENDS = ("huggingface",)
+DEFAULT_IMAGE_MODEL = defaults.HF_MODEL
+DEFAULT_HF_BASE_URL = defaults.HF_ROUTER_URL
+IMAGE_BACKENDS = defaults.BACKENDS
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai", "dracula", "catppuccin-mocha", "ansi-dark")
 
 
@@ -51,21 +54,97 @@ class GeminiSettings:
 
 
 @dataclass
-class ImageSettings:
-    backend: str = "huggingface"
+class HuggingFaceImageSettings:
+    """``[images.huggingface]``: the Inference Providers router."""
+
     api_key: str = field(default="", repr=False)
     """Hugging Face token; HF_TOKEN takes precedence."""
     model: str = DEFAULT_IMAGE_MODEL
+    provider: str = defaults.HF_PROVIDER
+    """``auto`` (the first live provider of the model) or a provider name."""
     base_url: str = DEFAULT_HF_BASE_URL
+    """The router root; G2D_HF_BASE_URL takes precedence."""
+    hub_url: str = defaults.HF_HUB_URL
+    """Where ``auto`` looks up the model's providers; G2D_HF_HUB_URL takes precedence."""
+
+
+@dataclass
+class GeminiImageSettings:
+    """``[images.gemini]``: native image output with the chat's Gemini key."""
+
+    model: str = defaults.GEMINI_IMAGE_MODEL
+
+
+@dataclass
+class A1111Settings:
+    """``[images.a1111]``: an AUTOMATIC1111 or Forge server started with ``--api``."""
+
+    base_url: str = defaults.A1111_URL
+    """G2D_A1111_URL takes precedence."""
+    model: str = ""
+    """A checkpoint title; empty = the server's current checkpoint."""
+    sampler: str = ""
+    """Empty = the server's default sampler."""
+
+
+@dataclass
+class ComfyUISettings:
+    """``[images.comfyui]``: a ComfyUI server."""
+
+    base_url: str = defaults.COMFYUI_URL
+    """G2D_COMFYUI_URL takes precedence."""
+    workflow: str = ""
+    """An API-format workflow file with placeholders; empty = the built-in one."""
+    checkpoint: str = ""
+    """Empty = the first checkpoint the server lists."""
+
+
+@dataclass
+class ImageSettings:
+    """``[images]``: the backend and what every backend shares; each backend's own values
+    live in its sub-table, so switching backends never loses another one's."""
+
+    backend: str = defaults.DEFAULT_BACKEND
     save_dir: str = field(default_factory=_default_save_dir)
     auto_save: bool = True
-    width: int = 1024
-    height: int = 1024
-    steps: int = 30
-    guidance_scale: float = 7.0
-    negative_prompt: str = ""
-    seed: int = -1
+    width: int = defaults.WIDTH
+    height: int = defaults.HEIGHT
+    steps: int = defaults.STEPS
+    guidance_scale: float = defaults.GUIDANCE_SCALE
+    negative_prompt: str = defaults.NEGATIVE_PROMPT
+    seed: int = defaults.SEED
     """-1 picks a new random seed for every image."""
+    huggingface: HuggingFaceImageSettings = field(default_factory=HuggingFaceImageSettings)
+    gemini: GeminiImageSettings = field(default_factory=GeminiImageSettings)
+    a1111: A1111Settings = field(default_factory=A1111Settings)
+    comfyui: ComfyUISettings = field(default_factory=ComfyUISettings)
+
+    @property
+    def model(self) -> str:
+        """The active backend's model (for ComfyUI: its checkpoint); what the model picker shows."""
+        section = getattr(self, self.backend, self.huggingface)
+        return getattr(section, MODEL_FIELD.get(self.backend, "model"))
+
+    @model.setter
+    def model(self, value: str) -> None:
+        section = getattr(self, self.backend, self.huggingface)
+        setattr(section, MODEL_FIELD.get(self.backend, "model"), value)
+
+
+def image_section(backend: str) -> str:
+    """The dotted path of a backend's sub-table: ``images.<backend>``."""
+    return f"images.{backend}"
+
+
+MODEL_FIELD = {"comfyui": "checkpoint"}
+"""The field of a backend's sub-table that the model picker edits, when not ``model``."""
+IMAGE_SUBSECTIONS: dict[str, type] = {
+    "huggingface": HuggingFaceImageSettings,
+    "gemini": GeminiImageSettings,
+    "a1111": A1111Settings,
+    "comfyui": ComfyUISettings,
+}
+"""The backends' sub-tables of ``[images]``, by backend name."""
 
 
 @dataclass
@@ -90,10 +169,11 @@ LIMITS: dict[tuple[str, str], Limit] = {
     ("images", "steps"): Limit(1, 150),
     ("images", "guidance_scale"): Limit(0, 30),
     ("images", "seed"): Limit(-1, 2**32 - 1),
+    (image_section("huggingface"), "provider"): Limit(choices=defaults.HF_PROVIDERS),
     ("ui", "language"): Limit(choices=("", "en", "pt-BR")),
 }
 
-SECRET_FIELDS = {("gemini", "api_key"), ("images", "api_key")}
+SECRET_FIELDS = {("gemini", "api_key"), (image_section("huggingface"), "api_key")}
 
 
 @dataclass
@@ -108,23 +188,37 @@ class Settings:
         return asdict(self)
 
     def copy(self) -> Settings:
-        return replace(
-            self,
-            gemini=replace(self.gemini),
-            images=replace(self.images),
-            ui=replace(self.ui),
-            keymap=dict(self.keymap),
-        )
+        return copy.deepcopy(self)
 
 
-SECTIONS = {"gemini": GeminiSettings, "images": ImageSettings, "ui": UISettings}
+SECTIONS: dict[str, type] = {
+    "gemini": GeminiSettings,
+    "images": ImageSettings,
+    "ui": UISettings,
+    **{image_section(backend): table for backend, table in IMAGE_SUBSECTIONS.items()},
+}
+"""Every table of values by its dotted path (``images.huggingface`` is ``[images.huggingface]``)."""
+_SCALARS = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def scalar_fields(section: str) -> list[str]:
+    """The value fields of ``section`` (its sub-tables left out)."""
+    return [item.name for item in fields(SECTIONS[section]) if str(item.type) in _SCALARS]
+
+
+def section_of(settings: Settings, section: str) -> Any:
+    """The object holding ``section``'s values: ``section_of(s, "images.a1111") is s.images.a1111``."""
+    target: Any = settings
+    for part in section.split("."):
+        target = getattr(target, part)
+    return target
 
 
 def field_type(section: str, name: str) -> type:
     """The Python type of ``section.name`` (int, float, bool or str)."""
     for item in fields(SECTIONS[section]):
-        if item.name == name:
-            return {"int": int, "float": float, "bool": bool, "str": str}[str(item.type)]
+        if item.name == name and str(item.type) in _SCALARS:
+            return _SCALARS[str(item.type)]
     raise KeyError(f"{section}.{name}")
 
 
@@ -206,6 +300,10 @@ class Environment:
     hf_token: str = field(default="", repr=False)
     gemini_base_url: str = ""
     hf_base_url: str = ""
+    """G2D_HF_BASE_URL: the router root (an old value ending in /hf-inference still works)."""
+    hf_hub_url: str = ""
+    a1111_url: str = ""
+    comfyui_url: str = ""
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Environment:
@@ -220,6 +318,9 @@ class Environment:
             hf_token=env.get("HF_TOKEN", "").strip(),
             gemini_base_url=env.get("GOOGLE_GEMINI_BASE_URL", "").strip(),
             hf_base_url=env.get("G2D_HF_BASE_URL", "").strip(),
+            hf_hub_url=env.get("G2D_HF_HUB_URL", "").strip(),
+            a1111_url=env.get("G2D_A1111_URL", "").strip(),
+            comfyui_url=env.get("G2D_COMFYUI_URL", "").strip(),
         )
 
 
@@ -231,12 +332,27 @@ class Effective:
     gemini_base_url: str
     hf_token: str = field(repr=False)
     hf_base_url: str
+    """The router root."""
+    hf_hub_url: str = defaults.HF_HUB_URL
+    a1111_url: str = defaults.A1111_URL
+    comfyui_url: str = defaults.COMFYUI_URL
+
+
+def router_root(url: str) -> str:
+    """The router root of a Hugging Face URL: earlier versions stored the hf-inference
+    endpoint (``https://router.huggingface.co/hf-inference``) where the root now goes."""
+    url = url.strip().rstrip("/")
+    return url.removesuffix("/hf-inference").rstrip("/")
 
 
 def effective(settings: Settings, env: Environment) -> Effective:
+    images = settings.images
     return Effective(
         gemini_api_key=env.gemini_api_key or settings.gemini.api_key,
         gemini_base_url=env.gemini_base_url or settings.gemini.base_url,
-        hf_token=env.hf_token or settings.images.api_key,
-        hf_base_url=env.hf_base_url or settings.images.base_url or DEFAULT_HF_BASE_URL,
+        hf_token=env.hf_token or images.huggingface.api_key,
+        hf_base_url=router_root(env.hf_base_url or images.huggingface.base_url) or DEFAULT_HF_BASE_URL,
+        hf_hub_url=(env.hf_hub_url or images.huggingface.hub_url).strip() or defaults.HF_HUB_URL,
+        a1111_url=(env.a1111_url or images.a1111.base_url).strip() or defaults.A1111_URL,
+        comfyui_url=(env.comfyui_url or images.comfyui.base_url).strip() or defaults.COMFYUI_URL,
     )

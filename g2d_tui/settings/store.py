@@ -10,24 +10,37 @@ import stat
 import tempfile
 import time
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from g2d_tui.services import secrets
 from g2d_tui.services.sanitize import clean_line, is_clean
-from g2d_tui.settings.model import SECRET_FIELDS, SECTIONS, FieldError, Settings, coerce
+from g2d_tui.settings.model import (
+    IMAGE_SUBSECTIONS,
+    SECRET_FIELDS,
+    SECTIONS,
+    FieldError,
+    Settings,
+    coerce,
+    image_section,
+    router_root,
+    scalar_fields,
+    section_of,
+)
 
 MAX_TEXT = 4096
 """Longest text value kept from the file (a path is the longest thing a field holds)."""
-NAME_FIELDS = frozenset({("gemini", "model"), ("images", "model"), ("ui", "theme")})
+NAME_FIELDS = frozenset({("gemini", "model"), (image_section("huggingface"), "model"), (image_section("gemini"), "model"), ("ui", "theme")})
 """Fields holding an identifier: shown in pickers and sent in URLs, so held to :data:`_NAME`."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}\Z")
 _BINDING_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 TEMP_PREFIX, TEMP_SUFFIX = ".config-", ".tmp"
 STALE_TEMP_AGE = 60.0
 """Seconds after which a temp file of a save is a leftover of a killed process (a save takes milliseconds)."""
+LEGACY_IMAGE_KEYS = ("api_key", "model", "base_url")
+"""Keys of ``[images]`` written by the first version, now in ``[images.huggingface]``."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class LoadResult:
     """Copy of the damaged file, made before anything could overwrite it."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Unknown tables and keys, written back untouched."""
+    migrated: bool = False
+    """The file had an older layout; :meth:`SettingsStore.load` rewrites it in the new one."""
 
 
 class SettingsStore:
@@ -80,6 +95,11 @@ class SettingsStore:
         result = parse(data)
         if result.problems:
             result.backup = self._backup()
+        elif result.migrated:
+            try:  # every value was carried over, so the old layout can go
+                self.save(result.settings, result.extra)
+            except OSError:
+                pass  # read-only config: the values still load the same way next time
         return result
 
     def save(self, settings: Settings, extra: dict[str, Any] | None = None) -> None:
@@ -93,7 +113,7 @@ class SettingsStore:
         """
         import tomli_w
 
-        secrets.remember(settings.gemini.api_key, settings.images.api_key)
+        secrets.remember(settings.gemini.api_key, settings.images.huggingface.api_key)
         document = _merge(extra or {}, _serialisable(settings))
         text = tomli_w.dumps(document)
         _make_private_folder(self.path.parent)
@@ -126,37 +146,82 @@ class SettingsStore:
 
 def parse(data: dict[str, Any]) -> LoadResult:
     """Build settings from a TOML document, keeping good values and reporting bad ones."""
-    settings = Settings()
-    problems: list[Problem] = []
-    extra: dict[str, Any] = {}
+    result = LoadResult(Settings())
     for name, value in data.items():
         if name == "keymap":
-            if isinstance(value, dict):
-                _parse_keymap(value, settings, problems)
-            else:
-                problems.append(Problem("config.bad_section", {"name": _shown(name)}))
+            _parse_keymap(value, result)
+        elif name not in SECTIONS:
+            result.extra[name] = value
+        elif not isinstance(value, dict):
+            result.problems.append(Problem("config.bad_section", {"name": _shown(name)}))
+        elif name == "images":
+            _parse_images(value, result)
+        else:
+            _parse_section(name, value, result, result.extra.setdefault(name, {}))
+    result.extra = {name: value for name, value in result.extra.items() if value != {}}
+    settings = result.settings
+    secrets.remember(settings.gemini.api_key, settings.images.huggingface.api_key)
+    return result
+
+
+def _parse_section(section: str, table: dict[str, Any], result: LoadResult, extra: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    """The values of one table into ``section``; unknown keys into ``extra``."""
+    target = section_of(result.settings, section)
+    known = set(scalar_fields(section))
+    for key, item in table.items():
+        if key in skip:
             continue
-        if name not in SECTIONS:
-            extra[name] = value
+        if key not in known:
+            extra[key] = item
             continue
-        if not isinstance(value, dict):
-            problems.append(Problem("config.bad_section", {"name": _shown(name)}))
+        _set_checked(target, section, key, item, result.problems, shown_as=f"{section}.{key}")
+
+
+def _set_checked(target: Any, section: str, key: str, item: Any, problems: list[Problem], shown_as: str) -> None:
+    """``target.key = item`` if it fits the field (text cleaned), else a reported problem."""
+    try:
+        value = coerce(section, key, item)
+        if isinstance(value, str):
+            value = _checked_text(section, key, value, problems)
+        setattr(target, key, value)
+    except FieldError as error:
+        problems.append(Problem("config.bad_value", {"name": _shown(shown_as), "reason": error}))  # translated when shown
+
+
+def _parse_images(table: dict[str, Any], result: LoadResult) -> None:
+    """``[images]``, its backends' sub-tables, and the first version's flat Hugging Face keys."""
+    extra = result.extra.setdefault("images", {})
+    _parse_section("images", table, result, extra, skip=(*IMAGE_SUBSECTIONS, *LEGACY_IMAGE_KEYS))
+    for backend in IMAGE_SUBSECTIONS:
+        sub = table.get(backend)
+        if sub is None:
             continue
-        section = getattr(settings, name)
-        known = {item.name for item in fields(section)}
-        for key, item in value.items():
-            if key not in known:
-                extra.setdefault(name, {})[key] = item
-                continue
-            try:
-                result = coerce(name, key, item)
-                if isinstance(result, str):
-                    result = _checked_text(name, key, result, problems)
-                setattr(section, key, result)
-            except FieldError as error:
-                problems.append(Problem("config.bad_value", {"name": _shown(f"{name}.{key}"), "reason": error}))  # translated when shown
-    secrets.remember(settings.gemini.api_key, settings.images.api_key)
-    return LoadResult(settings, problems, extra=extra)
+        if not isinstance(sub, dict):
+            result.problems.append(Problem("config.bad_section", {"name": image_section(backend)}))
+            continue
+        sub_extra: dict[str, Any] = {}
+        _parse_section(image_section(backend), sub, result, sub_extra)
+        if sub_extra:
+            extra[backend] = sub_extra
+    _migrate_flat_keys(table, result)
+
+
+def _migrate_flat_keys(table: dict[str, Any], result: LoadResult) -> None:
+    """Move ``[images] api_key/model/base_url`` to ``[images.huggingface]`` (the table's
+    own values win); ``base_url`` pointed at the hf-inference endpoint, now the router root."""
+    legacy = {key: table[key] for key in LEGACY_IMAGE_KEYS if key in table}
+    if not legacy:
+        return
+    result.migrated = True
+    section = image_section("huggingface")
+    target = result.settings.images.huggingface
+    explicit = table.get("huggingface") if isinstance(table.get("huggingface"), dict) else {}
+    for key, item in legacy.items():
+        if key in explicit:
+            continue
+        if key == "base_url" and isinstance(item, str):
+            item = router_root(item)
+        _set_checked(target, section, key, item, result.problems, shown_as=f"images.{key}")
 
 
 def _checked_text(section: str, key: str, value: str, problems: list[Problem]) -> str:
@@ -181,9 +246,13 @@ def _checked_text(section: str, key: str, value: str, problems: list[Problem]) -
     return cleaned
 
 
-def _parse_keymap(table: dict[str, Any], settings: Settings, problems: list[Problem]) -> None:
+def _parse_keymap(table: Any, result: LoadResult) -> None:
     """Binding ids and key lists as text; whether they name real bindings and keys is
     checked where Textual is (``g2d_tui.keys.validate_keymap``)."""
+    settings, problems = result.settings, result.problems
+    if not isinstance(table, dict):
+        problems.append(Problem("config.bad_section", {"name": "keymap"}))
+        return
     for binding, keys in table.items():
         name = _shown(f"keymap.{binding}")
         if not _BINDING_ID.match(binding):
@@ -269,13 +338,13 @@ def _serialisable(settings: Settings) -> dict[str, Any]:
 
 
 def _merge(extra: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
-    """Known values win; unknown keys survive in their tables."""
+    """Known values win; unknown keys survive in their tables (at any depth)."""
     merged: dict[str, Any] = {}
     for name, value in extra.items():
         merged[name] = dict(value) if isinstance(value, dict) else value
     for name, value in known.items():
         if isinstance(value, dict) and isinstance(merged.get(name), dict):
-            merged[name].update(value)
+            merged[name] = _merge(merged[name], value)
         else:
             merged[name] = value
     return merged

@@ -1,18 +1,30 @@
-"""A loopback fake of the Hugging Face Inference text-to-image endpoint.
+"""A loopback fake of the Hugging Face router (with its providers) and of the Hub's mapping.
 
 Real HTTP on 127.0.0.1 (``ThreadingHTTPServer`` in a daemon thread), so clients are
-tested through their actual transport. Script the next answers with
-``fake.enqueue(Png(...), Loading(...), Error(429), ...)``; with an empty queue every
-request gets a pleasant gradient PNG of the requested size (capped at 1024).
+tested through their actual transport. It serves, under one base URL:
+
+* ``GET /api/models/{model}?expand[]=inferenceProviderMapping`` (the Hub): ``fake.mappings``;
+* ``POST /hf-inference/models/{model}``: the raw image bytes;
+* ``POST /together/v1/images/generations``, ``/nscale/v1/images/generations``: base64 JSON;
+* ``POST /fal-ai/{id}``: ``images[0].url``, a result URL on this server (``/files/...``);
+* ``POST /replicate/v1/models/{id}/predictions``: an output URL, or with ``fake.job_polls``
+  a job to poll (``/replicate/v1/predictions/{id}``, ``.../cancel``);
+* ``POST /wavespeed/api/v3/{id}`` and ``/zai-org/api/paas/v4/async/images/generations``:
+  asynchronous jobs polled until done (after ``fake.job_polls`` pending answers).
+
+Script the next generations with ``fake.enqueue(Png(...), Loading(...), Error(429), ...)``:
+each behaviour answers one generation request, whatever the provider (an image behaviour
+is wrapped in the provider's shape). With an empty queue every request gets a gradient PNG
+of the requested size (capped at 1024).
 
     def test_something(fake_hf):
         fake_hf.enqueue(Loading(estimated_time=2.0), Png(width=64, height=64))
-        backend = HuggingFaceBackend(HFConfig(api_key="hf_x", base_url=fake_hf.base_url))
+        backend = HuggingFaceBackend(HFConfig(api_key="hf_x", provider="hf-inference", base_url=fake_hf.base_url))
 
 Standalone, for manual runs of the app::
 
     python -m tests.fakes.hf_server --port 8766
-    G2D_HF_BASE_URL=http://127.0.0.1:8766 g2d-tui
+    G2D_HF_BASE_URL=http://127.0.0.1:8766 G2D_HF_HUB_URL=http://127.0.0.1:8766 g2d-tui
 
 Hostile modes (:data:`HOSTILE_MODES`): ``FakeHF(hostile={"errors"})``,
 ``fake_hf.set_hostile("trickle")`` or ``--hostile bomb,trickle``; queued behaviours
@@ -22,8 +34,10 @@ still win over them.
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import io
+import itertools
 import json
 import re
 import struct
@@ -39,8 +53,10 @@ import pytest
 
 from tests.fakes import hostile as H
 
-_MODEL_PATH = re.compile(r"^/models/([^/]+)/([^/?#]+)/?$")
+_MODEL_PATH = re.compile(r"^/hf-inference/models/([^/]+)/([^/?#]+)/?$")
+_HUB_PATH = re.compile(r"^/api/models/([^/]+)/([^/?#]+)/?$")
 MAX_DEFAULT_SIDE = 1024
+TEXT_TO_IMAGE_PROVIDERS = ("hf-inference", "fal-ai", "nscale", "replicate", "together", "wavespeed", "zai-org")
 
 
 @dataclass(frozen=True)
@@ -56,15 +72,35 @@ class RecordedRequest:
     body: bytes = b""
 
     @property
+    def route(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    @property
     def model(self) -> str | None:
-        match = _MODEL_PATH.match(self.path)
+        match = _MODEL_PATH.match(self.route)
         return f"{match.group(1)}/{match.group(2)}" if match else None
 
     @property
+    def provider(self) -> str:
+        """The router path's first part: ``hf-inference``, ``fal-ai``... (``api`` for the Hub)."""
+        return self.route.lstrip("/").split("/", 1)[0]
+
+    @property
     def parameters(self) -> dict[str, Any]:
-        if isinstance(self.json, dict) and isinstance(self.json.get("parameters"), dict):
+        """The generation parameters, wherever this provider's shape puts them."""
+        if not isinstance(self.json, dict):
+            return {}
+        if isinstance(self.json.get("parameters"), dict):
             return self.json["parameters"]
-        return {}
+        if isinstance(self.json.get("input"), dict):
+            return self.json["input"]
+        params = dict(self.json)
+        if isinstance(params.get("image_size"), dict):
+            params.update(params.pop("image_size"))
+        if isinstance(params.get("size"), str) and "x" in params["size"]:
+            width, _, height = params.pop("size").partition("x")
+            params.update(width=int(width), height=int(height))
+        return params
 
 
 @dataclass(frozen=True)
@@ -78,7 +114,9 @@ class Reply:
     content_length: int | None = None
     """Announced length when it must differ from ``len(body)`` (cut connections)."""
     trickle: float = 0.0
-    """Seconds between the body's bytes (0: all at once)."""
+    """Send the body one byte per ``trickle`` seconds."""
+    failing: str | None = None
+    """For job providers: accept, then fail the job with this message."""
 
 
 # --- pictures ---------------------------------------------------------------
@@ -366,6 +404,16 @@ class Trickle(Behaviour):
 
 
 @dataclass(frozen=True)
+class Failing(Behaviour):
+    """A job that the provider accepts and then reports as failed (sync providers: a 500)."""
+
+    message: str = "NSFW content detected"
+
+    def reply(self, request, fake):
+        return Reply(500, "application/json", json.dumps({"error": self.message}).encode(), failing=self.message)
+
+
+@dataclass(frozen=True)
 class Default(Behaviour):
     """The answer when the queue is empty: a gradient of the requested size (capped)."""
 
@@ -431,17 +479,24 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         fake._record(request)
-        if method != "POST" or not _MODEL_PATH.match(self.path.split("?", 1)[0]):
-            self._send(Reply(404, "application/json", b'{"error": "Not Found"}'))
-            return
+        route = request.route
+        if method == "GET" and route.startswith("/files/"):
+            return self._send(fake._file(route))
         if fake.require_auth and not request.headers.get("authorization", "").startswith("Bearer "):
-            self._send(Error(401).reply(request, fake))
-            return
+            return self._send(Error(401).reply(request, fake))
+        if method == "GET" and _HUB_PATH.match(route):
+            return self._send(fake._mapping(request))
+        if method == "GET" or route.endswith("/cancel"):
+            return self._send(fake._job(request))
+        provider = request.provider
+        if method != "POST" or provider not in TEXT_TO_IMAGE_PROVIDERS or (provider == "hf-inference" and not _MODEL_PATH.match(route)):
+            return self._send(Reply(404, "application/json", b'{"error": "Not Found"}'))
         reply = fake._next().reply(request, fake)
         if reply is None:  # server stopping: just hang up
             self.close_connection = True
-            return
-        self._send(reply)
+            return None
+        self._send(fake._shaped(request, reply))
+        return None
 
     def _send(self, reply: Reply) -> None:
         try:
@@ -450,22 +505,34 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(reply.content_length or len(reply.body)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            if reply.content_length is not None:
+            if reply.content_length is not None or reply.trickle:
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
-            if not reply.trickle:
+            if reply.trickle:
+                for index in range(len(reply.body)):
+                    self.wfile.write(reply.body[index : index + 1])
+                    self.wfile.flush()
+                    if self.server.fake._stopping.wait(reply.trickle):
+                        return
+            else:
                 self.wfile.write(reply.body)
-                self.wfile.flush()
-                return
-            for i in range(len(reply.body)):
-                if self.server.fake._stopping.wait(reply.trickle):
-                    self.close_connection = True
-                    return
-                self.wfile.write(reply.body[i : i + 1])
-                self.wfile.flush()
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _json_reply(payload: Any, status: int = 200) -> Reply:
+    return Reply(status, "application/json", json.dumps(payload).encode())
+
+
+@dataclass
+class _Job:
+    provider: str
+    image: bytes
+    failing: str | None
+    polls_left: int
+    cancelled: bool = False
 
 
 class FakeHF:
@@ -475,6 +542,12 @@ class FakeHF:
         port: 0 picks a free port.
         default: behaviour used while the queue is empty.
         require_auth: answer 401 when no ``Authorization: Bearer`` header is sent.
+
+    Attributes:
+        mappings: model -> the ``inferenceProviderMapping`` the Hub answers (a dict by
+            provider, as the Hub sends it); a model not listed gets hf-inference only.
+        unknown_models: models the Hub answers 404 for.
+        job_polls: pending answers an asynchronous job gives before it is done.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, default: Behaviour | None = None, require_auth: bool = True,
@@ -489,11 +562,17 @@ class FakeHF:
         self._errors_sent = 0
         self.set_hostile(*hostile)
         self.requests: list[RecordedRequest] = []
+        self.mappings: dict[str, dict[str, dict[str, Any]]] = {}
+        self.unknown_models: set[str] = set()
+        self.job_polls = 1
         self._queue: collections.deque[Behaviour] = collections.deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._files: dict[str, bytes] = {}
+        self._jobs: dict[str, _Job] = {}
+        self._ids = itertools.count(1)
 
     @property
     def base_url(self) -> str:
@@ -502,10 +581,10 @@ class FakeHF:
         return f"http://{self.host}:{self._server.server_address[1]}"
 
     def url_for(self, model: str) -> str:
-        return f"{self.base_url}/models/{model}"
+        return f"{self.base_url}/hf-inference/models/{model}"
 
     def enqueue(self, *behaviours: Behaviour) -> FakeHF:
-        """Answer the next requests with ``behaviours``, in order."""
+        """Answer the next generation requests with ``behaviours``, in order."""
         with self._lock:
             self._queue.extend(behaviours)
         return self
@@ -521,6 +600,14 @@ class FakeHF:
             raise ValueError(f"unknown hostile modes {sorted(unknown)}; known: {sorted(HOSTILE_MODES)}")
         self.hostile |= set(modes)
         return self
+
+    @property
+    def generations(self) -> list[RecordedRequest]:
+        """The generation requests (POSTs to a provider), without lookups, polls and downloads."""
+        return [r for r in self.requests if r.method == "POST" and r.provider in TEXT_TO_IMAGE_PROVIDERS and not r.route.endswith("/cancel")]
+
+    def requests_to(self, prefix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.route.startswith(prefix)]
 
     def _next(self) -> Behaviour:
         with self._lock:
@@ -543,6 +630,92 @@ class FakeHF:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    # -- the Hub --------------------------------------------------------------------
+
+    def _mapping(self, request: RecordedRequest) -> Reply:
+        match = _HUB_PATH.match(request.route)
+        model = f"{match.group(1)}/{match.group(2)}"
+        if model in self.unknown_models:
+            return _json_reply({"error": "Repository not found"}, 404)
+        mapping = self.mappings.get(model, {"hf-inference": {"status": "live", "providerId": model, "task": "text-to-image"}})
+        return _json_reply({"_id": "0" * 24, "id": model, "inferenceProviderMapping": mapping})
+
+    # -- provider shapes ------------------------------------------------------------
+
+    def _store_file(self, data: bytes) -> str:
+        name = f"{next(self._ids)}.png"
+        with self._lock:
+            self._files[name] = data
+        return f"{self.base_url}/files/{name}"
+
+    def _file(self, route: str) -> Reply:
+        with self._lock:
+            data = self._files.get(route.removeprefix("/files/"))
+        return Reply(200, "image/png", data) if data is not None else Reply(404, "text/plain", b"gone")
+
+    def _shaped(self, request: RecordedRequest, reply: Reply) -> Reply:
+        """``reply`` (written for the raw hf-inference endpoint) in ``request``'s provider shape."""
+        provider = request.provider
+        failing = reply.failing is not None and provider in ("replicate", "wavespeed", "zai-org")
+        if provider == "hf-inference" or not (reply.status == 200 and reply.content_type.startswith("image/") or failing):
+            return reply
+        if reply.trickle or reply.content_length is not None:
+            return reply
+        if provider in ("together", "nscale"):
+            return _json_reply({"created": 0, "data": [{"b64_json": base64.b64encode(reply.body).decode()}]})
+        if provider == "fal-ai":
+            return _json_reply({"images": [{"url": self._store_file(reply.body), "content_type": "image/png"}], "seed": 1})
+        job_id = f"job{next(self._ids)}"
+        with self._lock:
+            self._jobs[job_id] = _Job(provider, reply.body, reply.failing, self.job_polls)
+        if provider == "replicate":
+            if not self.job_polls and not failing:
+                return _json_reply({"id": job_id, "status": "succeeded", "output": [self._store_file(reply.body)]}, 201)
+            return _json_reply({"id": job_id, "status": "starting", "output": None, "urls": {
+                "get": f"https://api.replicate.com/v1/predictions/{job_id}",
+                "cancel": f"https://api.replicate.com/v1/predictions/{job_id}/cancel"}}, 201)
+        if provider == "wavespeed":
+            return _json_reply({"code": 200, "data": {"id": job_id, "status": "created", "urls": {
+                "get": f"https://api.wavespeed.ai/api/v3/predictions/{job_id}/result"}}})
+        return _json_reply({"id": job_id, "task_status": "PROCESSING", "model": "fake"})  # zai-org
+
+    def _job(self, request: RecordedRequest) -> Reply:
+        """A poll (or a cancel) of an asynchronous job."""
+        job_id = next((part for part in request.route.split("/") if part.startswith("job")), "")
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return _json_reply({"error": "no such job"}, 404)
+            if request.route.endswith("/cancel"):
+                job.cancelled = True
+                return _json_reply({"id": job_id, "status": "canceled"})
+            pending = job.polls_left > 0
+            job.polls_left -= 1
+        if job.provider == "replicate":
+            if pending:
+                return _json_reply({"id": job_id, "status": "processing", "output": None, "urls": {
+                    "get": f"https://api.replicate.com/v1/predictions/{job_id}"}})
+            if job.failing:
+                return _json_reply({"id": job_id, "status": "failed", "error": job.failing, "output": None})
+            return _json_reply({"id": job_id, "status": "succeeded", "output": [self._store_file(job.image)]})
+        if job.provider == "wavespeed":
+            if pending:
+                return _json_reply({"code": 200, "data": {"id": job_id, "status": "processing"}})
+            if job.failing:
+                return _json_reply({"code": 200, "data": {"id": job_id, "status": "failed", "error": job.failing}})
+            return _json_reply({"code": 200, "data": {"id": job_id, "status": "completed", "outputs": [self._store_file(job.image)]}})
+        if pending:
+            return _json_reply({"id": job_id, "task_status": "PROCESSING"})
+        if job.failing:
+            return _json_reply({"id": job_id, "task_status": "FAIL"})
+        return _json_reply({"id": job_id, "task_status": "SUCCESS", "image_result": [{"url": self._store_file(job.image)}]})
+
+    def cancelled_jobs(self) -> list[str]:
+        with self._lock:
+            return [job_id for job_id, job in self._jobs.items() if job.cancelled]
+
+    # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> FakeHF:
         if self._server is not None:
@@ -602,8 +775,8 @@ def main(argv: list[str] | None = None) -> None:
                   trickle_interval=args.trickle_interval)
     fake.enqueue(*(Loading(estimated_time=3.0) for _ in range(args.cold_start)))
     with fake:
-        print(f"Fake Hugging Face server on {fake.base_url}" + (f" (hostile: {', '.join(sorted(modes))})" if modes else ""), flush=True)
-        print(f"  G2D_HF_BASE_URL={fake.base_url}", flush=True)
+        print(f"Fake Hugging Face router and Hub on {fake.base_url}" + (f" (hostile: {', '.join(sorted(modes))})" if modes else ""), flush=True)
+        print(f"  G2D_HF_BASE_URL={fake.base_url} G2D_HF_HUB_URL={fake.base_url}", flush=True)
         try:
             while True:
                 time.sleep(3600)

@@ -78,9 +78,11 @@ def keyed_settings(
     settings = Settings()
     settings.gemini.api_key = gemini_key
     settings.gemini.base_url = gemini_url
-    settings.images.api_key = hf_token
+    hf = settings.images.huggingface
+    hf.api_key = hf_token
+    hf.provider = "hf-inference"  # no provider lookup: the pipeline, not the choice, is under test
     if hf_url:
-        settings.images.base_url = hf_url
+        hf.base_url = hf.hub_url = hf_url
     if save_dir is not None:
         settings.images.save_dir = str(save_dir)
     settings.images.width, settings.images.height = 128, 96

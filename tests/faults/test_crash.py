@@ -35,7 +35,7 @@ from g2d_tui.app import G2DApp
 
 def on_mount(self):
     gemini_key = self.effective.gemini_api_key  # a local holding the key
-    file_key, token = self.settings.gemini.api_key, self.settings.images.api_key
+    file_key, token = self.settings.gemini.api_key, self.settings.images.huggingface.api_key
     raise RuntimeError(f"forced crash: {gemini_key} {file_key} {token}")
 
 G2DApp.on_mount = on_mount
@@ -50,7 +50,7 @@ def on_mount(self):
     settings = self.settings
 
     async def explode():
-        token = settings.images.api_key
+        token = settings.images.huggingface.api_key
         raise ValueError("worker saw " + token + " and " + self.effective.gemini_api_key)
 
     self.run_worker(explode(), exit_on_error=True)

@@ -264,7 +264,7 @@ language = "klingon"
                 "Setting images.width was ignored: Must be between 64 and 2048.",
                 "Setting images.steps was ignored: Must be between 1 and 150.",
                 "Setting images.seed was ignored: Must be between -1 and 4294967295.",
-                "Setting images.backend was ignored: Must be one of 'huggingface'.",
+                "Setting images.backend was ignored: Must be one of 'huggingface', 'gemini', 'a1111', 'comfyui'.",
                 "Setting ui.language was ignored: Must be one of",
             ],
         ),

@@ -20,7 +20,6 @@ from tests.fakes import gemini_server as fg
 from tests.fakes import hf_server as fh
 from tests.fakes.hostile import contains_raw_control
 
-HF_OWNER = "services/images/hf.py does not pass server text through sanitize.clean_line yet (images backends)"
 KEY = "AIzaSy-hostile-test-key-0123456789"
 TOKEN = "hf_hostile_test_token_0123456789"
 
@@ -46,7 +45,7 @@ async def backend(fake_hf):
     async def no_wait(seconds: float) -> None:
         await asyncio.sleep(0)
 
-    backend = HuggingFaceBackend(HFConfig(api_key=TOKEN, base_url=fake_hf.base_url, max_cold_wait=0.05), sleep=no_wait)
+    backend = HuggingFaceBackend(HFConfig(api_key=TOKEN, base_url=fake_hf.base_url, hub_url=fake_hf.base_url, provider="hf-inference", max_cold_wait=0.05), sleep=no_wait)
     yield backend
     await backend.aclose()
 
@@ -77,7 +76,7 @@ def test_trickled_bodies_arrive_whole_a_byte_at_a_time():
         assert len(reads) > 10  # came in pieces
         assert b"".join(reads).startswith(b'{"models"')
     with fh.FakeHF(require_auth=False, hostile={"trickle", "bomb"}, trickle_interval=0.0005) as fake:
-        response = httpx.post(f"{fake.base_url}/models/a/b", json={"inputs": "x"})
+        response = httpx.post(f"{fake.base_url}/hf-inference/models/a/b", json={"inputs": "x"})
         assert response.content == fh.bomb_png(*fh.HUGE_DECODE)
 
 
@@ -165,13 +164,12 @@ async def test_gemini_trickling_stream_ends_in_a_timeout(fake_gemini):
 
 # -- Hugging Face ---------------------------------------------------------------------------
 
-_HF_ERRORS_WITHOUT_SERVER_TEXT = {401, 402, 403, 404, 410, 429, 500, 502, 503, 504}
 
 
 @pytest.mark.parametrize(
     "status",
     [
-        pytest.param(status, marks=[] if status in _HF_ERRORS_WITHOUT_SERVER_TEXT else [pytest.mark.xfail(strict=True, reason=HF_OWNER)])
+        pytest.param(status)
         for status in fh.ERROR_STATUSES
     ],
 )
@@ -206,11 +204,10 @@ async def test_hf_png_with_a_10_mb_text_chunk_is_usable_and_its_text_not_kept_de
     assert image.preview is not None and image.preview.info == {}
 
 
-@pytest.mark.xfail(strict=True, reason="services/images/hf.py: read_timeout is per read; a download trickling a byte at a time needs a total deadline (images backends)")
 async def test_hf_trickling_download_ends_in_a_timeout(fake_hf):
     fake_hf.trickle_interval = 0.2
     fake_hf.set_hostile("trickle")
-    backend = HuggingFaceBackend(HFConfig(api_key=TOKEN, base_url=fake_hf.base_url, read_timeout=1.0))
+    backend = HuggingFaceBackend(HFConfig(api_key=TOKEN, base_url=fake_hf.base_url, hub_url=fake_hf.base_url, provider="hf-inference", read_timeout=1.0))
     try:
         with pytest.raises(ImageError) as caught:
             await asyncio.wait_for(backend.generate(ImageRequest("a castle", width=64, height=64)), timeout=8)

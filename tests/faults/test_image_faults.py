@@ -35,9 +35,9 @@ TYPED = "/imagine a boat at dawn"
 FAILURES = [
     ("invalid-token-401", [Error(401)], "Hugging Face rejected the token", 1),
     ("no-credits-402", [Error(402)], "inference credits are used up", 1),
-    ("model-404", [Error(404)], "was not found or is not served", 1),
+    ("model-404", [Error(404)], "is not served by the provider", 1),
     ("rate-limited-429", [Error(429)], "Too many requests to Hugging Face. Try again in 7 s", 1),
-    ("read-timeout", [Hang(seconds=15)], "No answer from the image service within 1 s", 1),
+    ("read-timeout", [Hang(seconds=15)], "did not answer in full within 1 s", 1),
     ("corrupt-bytes", [Corrupt()], "damaged or incomplete", 1),
     ("decompression-bomb", [Bomb()], "too large to open safely", 1),
     ("black-twice", [Black(), Black()], "blocked the image twice", 2),

@@ -190,7 +190,7 @@ async def test_keys_never_appear_on_screen_in_logs_or_files(fake_gemini, fake_hf
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, SettingsScreen)
-        secret_inputs = [app.screen.query_one("#gemini--api-key", Input), app.screen.query_one("#images--api-key", Input)]
+        secret_inputs = [app.screen.query_one("#gemini--api-key", Input), app.screen.query_one("#images-huggingface--api-key", Input)]
         assert [field.value for field in secret_inputs] == [GEMINI_KEY, HF_TOKEN]
         assert all(field.password for field in secret_inputs)
         await shoot("settings")
@@ -244,7 +244,7 @@ def test_snapshots_in_the_repo_show_no_keys():
     svgs = list(snapshots.rglob("*.svg"))
     assert svgs, "no snapshots found"
     settings = ui_helpers.keyed_settings()
-    keys = [settings.gemini.api_key, settings.images.api_key, GEMINI_KEY, HF_TOKEN, "SECRET"]
+    keys = [settings.gemini.api_key, settings.images.huggingface.api_key, GEMINI_KEY, HF_TOKEN, "SECRET"]
     for svg in svgs:
         text = svg.read_text(encoding="utf-8")
         visible = html_text(text)

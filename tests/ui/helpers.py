@@ -28,9 +28,11 @@ def keyed_settings(gemini_url: str = "", hf_url: str = "", save_dir: Path | None
     settings = Settings()
     settings.gemini.api_key = "AIzaFAKE-test-key-0000"
     settings.gemini.base_url = gemini_url
-    settings.images.api_key = "hf_FAKE_test_token_0000"
+    hf = settings.images.huggingface
+    hf.api_key = "hf_FAKE_test_token_0000"
+    hf.provider = "hf-inference"  # no provider lookup: the pipeline, not the choice, is under test
     if hf_url:
-        settings.images.base_url = hf_url
+        hf.base_url = hf.hub_url = hf_url
     if save_dir is not None:
         settings.images.save_dir = str(save_dir)
     return settings

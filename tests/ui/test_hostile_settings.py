@@ -47,7 +47,7 @@ async def test_nonsense_values_are_reported_and_the_app_still_starts_and_quits(f
     assert app.settings.gemini.model == DEFAULT_CHAT_MODEL
     assert app.settings.ui.theme == defaults.ui.theme and app.settings.images.model == defaults.images.model
     assert app.settings.gemini.temperature == defaults.gemini.temperature
-    assert app.settings.images.api_key == ""
+    assert app.settings.images.huggingface.api_key == ""
     assert app.keymap_check.keymap == {"new_chat": "ctrl+n"}
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)

@@ -264,7 +264,7 @@ async def test_settings_screen_is_all_portuguese(fake_gemini):
             texts,
             screen_text(app),
             expected=["Configurações", "Chave de API", "Token de acesso", "Modelo", "Temperatura", "Pasta de destino",
-                      "Idioma", "Tema", "Salvar", "Reverter", "Mostrar", "Salvas em ~/", "API de inferência do Hugging Face",
+                      "Idioma", "Tema", "Salvar", "Reverter", "Mostrar", "Salvas em ~/", "Hugging Face (provedores de inferência)",
                       "Automático (idioma do sistema)"],
         )
         # an error and the unsaved state read in Portuguese too
@@ -368,7 +368,7 @@ async def test_settings_choices_follow_a_switch(fake_gemini):
         await _choose_language(pilot, "pt-BR")
         backends = [str(prompt) for prompt, _ in app.screen.query_one("#images--backend", Select)._options]
         languages = [str(prompt) for prompt, _ in app.screen.query_one("#ui--language", Select)._options]
-        assert backends == ["API de inferência do Hugging Face"]
+        assert backends == ["Hugging Face (provedores de inferência)", "Imagens do Gemini", "AUTOMATIC1111 / Forge (sua GPU)", "ComfyUI (sua GPU)"]
         assert languages[0] == "Automático (idioma do sistema)"
 
 

@@ -139,7 +139,7 @@ def test_a_failed_write_without_hard_links_leaves_nothing_under_a_final_name(out
 
 def test_the_final_name_only_ever_holds_the_complete_file(out, no_hard_links, monkeypatch):
     """Watch the folder while the bytes are flushed: no .png is there before they all are."""
-    from g2d_tui.services.image_codec import png_with_parameters
+    from g2d_tui.services.png_metadata import png_with_parameters
 
     pngs_during_write: list[str] = []
     real_fsync = os.fsync

@@ -1,4 +1,5 @@
-"""HuggingFaceBackend against the loopback fake: real httpx, no internet, no mocks."""
+"""HuggingFaceBackend and its hf-inference provider against the loopback fake: real httpx,
+no internet, no mocks. The other providers and ``auto``: tests/backends/test_hf_providers.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from g2d_tui.i18n import catalogue
-from g2d_tui.services.images import BACKENDS, make_backend
+from g2d_tui.services.images import backend_class, make_backend
 from g2d_tui.services.images.base import ImageError, ImageRequest, Progress
 from g2d_tui.services.images.hf import (
     CURATED_MODELS,
@@ -62,7 +63,7 @@ async def make(fake_hf, sleep):
     made: list[HuggingFaceBackend] = []
 
     def factory(*, sleep_fn=sleep, **overrides) -> HuggingFaceBackend:
-        options = {"api_key": TOKEN, "model": MODEL, "base_url": fake_hf.base_url, **overrides}
+        options = {"api_key": TOKEN, "model": MODEL, "provider": "hf-inference", "base_url": fake_hf.base_url, **overrides}
         backend = HuggingFaceBackend(HFConfig(**options), sleep=sleep_fn)
         made.append(backend)
         return backend
@@ -96,7 +97,7 @@ async def test_sends_prompt_parameters_and_token(fake_hf, make):
 
     [sent] = fake_hf.requests
     assert sent.method == "POST"
-    assert sent.path == f"/models/{MODEL}"
+    assert sent.path == f"/hf-inference/models/{MODEL}"
     assert sent.headers["authorization"] == f"Bearer {TOKEN}"
     assert sent.headers["accept"] == "image/png"
     assert sent.headers["content-type"] == "application/json"
@@ -112,6 +113,7 @@ async def test_sends_prompt_parameters_and_token(fake_hf, make):
         },
     }
     assert (image.width, image.height, image.mime, image.seed, image.model) == (512, 768, "image/png", 42, MODEL)
+    assert (image.backend, image.provider, image.ignored) == ("huggingface", "hf-inference", frozenset())
     assert image.request is request
     assert image.data.startswith(b"\x89PNG")
     assert image.created.tzinfo is not None
@@ -132,7 +134,7 @@ async def test_base_url_trailing_slash_and_client_reuse(fake_hf, make):
     client = backend._client
     await backend.generate(ImageRequest(prompt="two", width=64, height=64))
     assert backend._client is client
-    assert [r.path for r in fake_hf.requests] == [f"/models/{MODEL}"] * 2
+    assert [r.path for r in fake_hf.requests] == [f"/hf-inference/models/{MODEL}"] * 2
     await backend.aclose()
     await backend.generate(ImageRequest(prompt="three", width=64, height=64))  # usable again after aclose
     assert len(fake_hf.requests) == 3
@@ -144,13 +146,13 @@ async def test_the_tls_context_is_built_off_the_event_loop_and_one_client_serves
     """Loading the CA bundle took ~50 ms of the event loop as the first image began."""
     import threading
 
-    from g2d_tui.services.images import hf
+    from g2d_tui.services.images import transport
 
     import httpx
 
     threads: list[str] = []
-    real = hf._ssl_context
-    monkeypatch.setattr(hf, "_ssl_context", lambda: (threads.append(threading.current_thread().name), real())[1])
+    real = transport.ssl_context
+    monkeypatch.setattr(transport, "ssl_context", lambda: (threads.append(threading.current_thread().name), real())[1])
     clients: list[httpx.AsyncClient] = []
 
     class CountedClient(httpx.AsyncClient):
@@ -209,7 +211,8 @@ async def test_image_formats(fake_hf, make, behaviour, mime):
     seen: list[Progress] = []
     image = await make().generate(ImageRequest(prompt="p"), seen.append)
     assert (image.mime, image.width, image.height) == (mime, 64, 48)
-    assert [p.kind for p in seen] == ["sending", "downloading", "checking"]
+    assert [p.kind for p in seen] == ["provider", "sending", "downloading", "checking"]
+    assert seen[0].provider == "hf-inference"
 
 
 # --- cold start -------------------------------------------------------------
@@ -221,7 +224,7 @@ async def test_cold_start_is_waited_out(fake_hf, make, sleep):
     image = await make().generate(ImageRequest(prompt="p", seed=7), seen.append)
     assert image.seed == 7
     assert sleep.calls == [2.0, 20.0]  # capped at 20 s a step
-    assert [p.kind for p in seen] == ["sending", "loading", "sending", "loading", "sending", "downloading", "checking"]
+    assert [p.kind for p in seen] == ["provider", "sending", "loading", "sending", "loading", "sending", "downloading", "checking"]
     loading = [p for p in seen if p.kind == "loading"]
     assert [(p.wait, p.waited, p.limit) for p in loading] == [(2.0, 0.0, 300.0), (20.0, 2.0, 300.0)]
     assert len(fake_hf.requests) == 3
@@ -296,10 +299,10 @@ async def test_black_image_twice_fails(fake_hf, make):
     ("behaviour", "key", "params"),
     [
         (Error(401), "images.invalid_token", {}),
-        (Error(402), "images.no_credits", {}),
+        (Error(402), "images.no_credits", {"provider": "hf-inference"}),
         (Error(403), "images.forbidden", {"model": MODEL}),
-        (Error(404), "images.model_not_found", {"model": MODEL, "default": DEFAULT_MODEL}),
-        (Error(410), "images.model_not_found", {"model": MODEL, "default": DEFAULT_MODEL}),
+        (Error(404), "images.model_not_found", {"model": MODEL, "provider": "hf-inference", "default": DEFAULT_MODEL}),
+        (Error(410), "images.model_not_found", {"model": MODEL, "provider": "hf-inference", "default": DEFAULT_MODEL}),
         (Error(429), "images.rate_limited_wait", {"seconds": 7}),
         (Error(429, headers={}), "images.rate_limited", {}),
         (Error(400), "images.bad_request", {"message": "Input validation error: `inputs` must be a non-empty string"}),
@@ -355,7 +358,7 @@ async def test_token_echoed_by_the_server_is_redacted(fake_hf, make):
 
 async def test_redirects_are_not_followed_with_the_token(fake_hf, make):
     with FakeHF() as elsewhere:
-        fake_hf.enqueue(Redirect(location=f"{elsewhere.base_url}/models/{MODEL}"))
+        fake_hf.enqueue(Redirect(location=f"{elsewhere.base_url}/hf-inference/models/{MODEL}"))
         with pytest.raises(ImageError) as caught:
             await make().generate(ImageRequest(prompt="p"))
         assert caught.value.key == "images.unexpected_status"
@@ -394,7 +397,8 @@ async def test_connection_refused(make):
 def test_registry_builds_the_backend():
     backend = make_backend("huggingface", HFConfig(api_key="x"))
     assert isinstance(backend, HuggingFaceBackend) and backend.name == "huggingface"
-    assert BACKENDS["huggingface"] is HuggingFaceBackend
+    assert backend_class("huggingface") is HuggingFaceBackend
+    assert "hf_secret_value" not in repr(HFConfig(api_key="hf_secret_value"))
     with pytest.raises(ImageError) as caught:
         make_backend("nope", HFConfig(api_key="x"))
     assert caught.value.key == "images.unknown_backend"
@@ -403,7 +407,8 @@ def test_registry_builds_the_backend():
 def test_defaults():
     config = HFConfig(api_key="x")
     assert (config.model, config.base_url) == (DEFAULT_MODEL, DEFAULT_BASE_URL)
-    assert DEFAULT_BASE_URL == "https://router.huggingface.co/hf-inference"
+    assert DEFAULT_BASE_URL == "https://router.huggingface.co"
+    assert config.provider == "auto"
     assert CURATED_MODELS[0] == DEFAULT_MODEL
     assert len(set(CURATED_MODELS)) == len(CURATED_MODELS)
     assert all(model.count("/") == 1 for model in CURATED_MODELS)

@@ -32,7 +32,7 @@ def test_parse_a1111_parameters():
 
 
 def test_parse_our_own_parameters():
-    from g2d_tui.services.image_codec import parameters_text
+    from g2d_tui.services.png_metadata import parameters_text
     from g2d_tui.services.images.base import GeneratedImage, ImageRequest
 
     image = GeneratedImage(
@@ -160,7 +160,7 @@ def test_png_reader_refuses_damaged_files(tmp_path, damage):
 @pytest.fixture
 def folder(tmp_path):
     """Pictures from several programs, and files that are not usable."""
-    from g2d_tui.services.image_codec import png_with_parameters
+    from g2d_tui.services.png_metadata import png_with_parameters
     from g2d_tui.services.images.base import GeneratedImage, ImageRequest
 
     folder = tmp_path / "incoming"

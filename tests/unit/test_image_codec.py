@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import io
-from datetime import datetime, timezone
 
 import pytest
 from PIL import Image
 
 from g2d_tui.services import image_codec
-from g2d_tui.services.images.base import GeneratedImage, ImageError, ImageRequest
+from g2d_tui.services.images.base import ImageError
 from tests.fakes.hf_server import bomb_png, encode, gradient, png_bytes
-
-
-def make_image(data: bytes, *, prompt="a red fox in the snow", negative="", source="", seed=42, size=(64, 48)) -> GeneratedImage:
-    request = ImageRequest(prompt=prompt, negative_prompt=negative, steps=30, guidance_scale=7.0, source_request=source)
-    return GeneratedImage(
-        data=data,
-        mime="image/png",
-        width=size[0],
-        height=size[1],
-        seed=seed,
-        model="stabilityai/stable-diffusion-xl-base-1.0",
-        request=request,
-        created=datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc),
-    )
 
 
 @pytest.mark.parametrize(
@@ -106,69 +90,6 @@ def test_display_copy_rejects_corrupt_data():
     assert caught.value.key == "images.corrupt"
 
 
-def test_parameters_text_is_a1111_format():
-    image = make_image(png_bytes(64, 48), negative="blurry, lowres")
-    assert image_codec.parameters_text(image) == (
-        "a red fox in the snow\n"
-        "Negative prompt: blurry, lowres\n"
-        "Steps: 30, Sampler: Default, CFG scale: 7, Seed: 42, Size: 64x48, "
-        "Model: stabilityai/stable-diffusion-xl-base-1.0"
-    )
-
-
-def test_parameters_text_without_negative_prompt_and_fractional_cfg():
-    request = ImageRequest(prompt="p", guidance_scale=7.5, steps=20)
-    image = GeneratedImage(b"", "image/png", 8, 8, 7, "m/x", request, datetime.now().astimezone())
-    assert image_codec.parameters_text(image) == "p\nSteps: 20, Sampler: Default, CFG scale: 7.5, Seed: 7, Size: 8x8, Model: m/x"
-
-
-def test_png_with_parameters_is_readable_back_and_keeps_pixels():
-    original = png_bytes(64, 48)
-    image = make_image(original, negative="blurry", source="a fox, please")
-    data = image_codec.png_with_parameters(image)
-    with Image.open(io.BytesIO(data)) as reread:
-        reread.load()
-        assert reread.text["parameters"] == image_codec.parameters_text(image)
-        assert reread.text["Software"] == "g2d-tui"
-        assert reread.text["g2d-request"] == "a fox, please"
-        assert reread.size == (64, 48)
-        with Image.open(io.BytesIO(original)) as source:
-            assert reread.tobytes() == source.tobytes()
-    image_codec.inspect(data)  # still a valid PNG (CRCs)
-
-
-def test_png_with_parameters_replaces_existing_metadata_chunks():
-    first = image_codec.png_with_parameters(make_image(png_bytes(16, 16), prompt="old"))
-    second = image_codec.png_with_parameters(make_image(first, prompt="new"))
-    assert second.count(b"parameters") == 1
-    with Image.open(io.BytesIO(second)) as reread:
-        assert reread.text["parameters"].startswith("new\n")
-
-
-def test_png_with_parameters_keeps_unicode_prompts():
-    prompt = "café à noite, 東京の夜 🌃"
-    data = image_codec.png_with_parameters(make_image(png_bytes(16, 16), prompt=prompt))
-    with Image.open(io.BytesIO(data)) as reread:
-        assert reread.text["parameters"].splitlines()[0] == prompt
-        assert reread.text["g2d-request"] == prompt
-
-
-@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
-def test_png_with_parameters_reencodes_other_formats(fmt):
-    data = image_codec.png_with_parameters(make_image(encode(gradient(40, 30), fmt)))
-    assert data.startswith(b"\x89PNG\r\n\x1a\n")
-    with Image.open(io.BytesIO(data)) as reread:
-        assert reread.format == "PNG"
-        assert reread.size == (40, 30)
-        assert reread.text["parameters"].startswith("a red fox in the snow\nSteps: 30,")
-
-
-def test_png_with_parameters_rejects_garbage():
-    with pytest.raises(ImageError) as caught:
-        image_codec.png_with_parameters(make_image(b"garbage"))
-    assert caught.value.key == "images.corrupt"
-
-
 def test_codec_module_does_not_import_pillow_at_import_time():
     import os
     import subprocess
@@ -177,7 +98,8 @@ def test_codec_module_does_not_import_pillow_at_import_time():
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
-    code = "import sys, g2d_tui.services.image_codec, g2d_tui.services.image_store, g2d_tui.services.images; " \
+    code = "import sys, g2d_tui.services.image_codec, g2d_tui.services.image_store, g2d_tui.services.images, " \
+        "g2d_tui.services.png_metadata; " \
         "bad = [m for m in ('PIL', 'httpx', 'textual') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -12,7 +12,7 @@ from g2d_tui import crash
 from g2d_tui.services import secrets
 from g2d_tui.services.gemini import GeminiConfig
 from g2d_tui.services.images.hf import HFConfig
-from g2d_tui.settings.model import Environment, GeminiSettings, ImageSettings, Settings, effective
+from g2d_tui.settings.model import Environment, GeminiSettings, HuggingFaceImageSettings, ImageSettings, Settings, effective
 from g2d_tui.settings.store import SettingsStore, parse
 
 KEY = "AIza" + "SECRETregistryKEY1234567890abcdef"  # fake
@@ -41,13 +41,13 @@ def test_settings_environment_and_saves_fill_the_registry(tmp_path):
     assert secrets.redact_all(TOKEN) == "••••"
     secrets.forget_all()
     settings = Settings()
-    settings.images.api_key = TOKEN
+    settings.images.huggingface.api_key = TOKEN
     SettingsStore(tmp_path / "config.toml").save(settings)
     assert secrets.contains_secret(f"x{TOKEN}x")
 
 
 def test_every_object_holding_a_key_has_a_masked_repr():
-    settings = Settings(gemini=GeminiSettings(api_key=KEY), images=ImageSettings(api_key=TOKEN))
+    settings = Settings(gemini=GeminiSettings(api_key=KEY), images=ImageSettings(huggingface=HuggingFaceImageSettings(api_key=TOKEN)))
     env = Environment(gemini_api_key=KEY, gemini_key_var="GEMINI_API_KEY", hf_token=TOKEN)
     objects = [settings, settings.gemini, settings.images, env, effective(settings, env), GeminiConfig(api_key=KEY), HFConfig(api_key=TOKEN)]
     for item in objects:

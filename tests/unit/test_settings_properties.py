@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from g2d_tui.services import secrets
 from g2d_tui.services.sanitize import clean_line
-from g2d_tui.settings.model import LIMITS, SECRET_FIELDS, SECTIONS, FieldError, Settings, coerce, field_type
+from g2d_tui.settings.model import LIMITS, SECRET_FIELDS, SECTIONS, FieldError, Settings, coerce, field_type, scalar_fields, section_of
 from g2d_tui.settings.store import MAX_TEXT, NAME_FIELDS, Problem, SettingsStore, parse
 
 PROPERTIES = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
-FIELD_NAMES = [(section, item.name) for section, kind in SECTIONS.items() for item in fields(kind)]
+FIELD_NAMES = [(section, name) for section in SECTIONS for name in scalar_fields(section)]
 NASTY_TEXT = st.sampled_from(
     ["[/x]", "[bold red]boom", "[link=https://evil.example]x[/link]", "\x1b]52;c;aGk=\x07", "\x9b2J", "a\nb", "  x  ",
      "\ud800", "x" * (MAX_TEXT + 5), "", "gemini-2.5-flash", "ctrl+n", "f5,ctrl+s", "nan", "inf", "1e999", "-0", "true"]
@@ -76,7 +76,7 @@ def _problem_texts(problems: list[Problem]) -> list[str]:
 
 def _assert_within_limits(loaded: Settings) -> None:
     for section, name in FIELD_NAMES:
-        value = getattr(getattr(loaded, section), name)
+        value = getattr(section_of(loaded, section), name)
         kind = field_type(section, name)
         assert type(value) is kind, (section, name, value)
         limit = LIMITS.get((section, name))
@@ -143,12 +143,15 @@ def test_nan_and_infinities_are_out_of_range(value):
 
 @pytest.mark.parametrize(
     ("section", "name", "value"),
-    [("ui", "theme", "[/x]"), ("gemini", "model", "gemini[bold]"), ("gemini", "model", "a\x1bb"), ("images", "model", "x y")],
+    [("ui", "theme", "[/x]"), ("gemini", "model", "gemini[bold]"), ("gemini", "model", "a\x1bb"), ("images.huggingface", "model", "x y")],
 )
 def test_names_that_cannot_be_shown_keep_the_default_and_are_reported(section, name, value):
     assert (section, name) in NAME_FIELDS
-    result = parse({section: {name: value}})
-    assert getattr(getattr(result.settings, section), name) == getattr(getattr(Settings(), section), name)
+    table: dict = {name: value}
+    for part in reversed(section.split(".")):  # [images.huggingface] is a table in [images]
+        table = {part: table}
+    result = parse(table)
+    assert getattr(section_of(result.settings, section), name) == getattr(section_of(Settings(), section), name)
     assert [p.key for p in result.problems] == ["config.bad_value"]
     assert "letters, digits" in result.problems[0].message()
 
@@ -162,7 +165,7 @@ def test_text_with_controls_is_cleaned_and_reported():
 @pytest.mark.parametrize("key", ["AIzaSECRET key", "AIzaSECRET\x1b]0;x\x07", "AIzaSECRETé", "hf_SECRET\u200b"])
 def test_keys_that_are_not_printable_ascii_are_refused_and_not_echoed(key):
     result = parse({"gemini": {"api_key": key}, "images": {"api_key": key}})
-    assert result.settings.gemini.api_key == "" and result.settings.images.api_key == ""
+    assert result.settings.gemini.api_key == "" and result.settings.images.huggingface.api_key == ""
     messages = _problem_texts(result.problems)
     assert len(messages) == 2 and all("printable ASCII" in m for m in messages)
     assert not any("SECRET" in m for m in messages)

@@ -10,11 +10,26 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from g2d_tui.services.errors import ServiceError
+from g2d_tui.services.images import defaults
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-ProgressKind = Literal["sending", "loading", "retrying_black", "downloading", "checking"]
+ProgressKind = Literal[
+    "sending", "loading", "retrying_black", "downloading", "checking", "queued", "running", "step", "provider"
+]
+"""What a running generation is doing:
+
+- ``sending``: the request is on its way;
+- ``loading``: the model is warming up (``wait``, ``waited``, ``limit``);
+- ``provider``: ``provider`` names the Hugging Face provider that was picked;
+- ``queued``: the job waits on the server (``position``: 1 = next, 0 = unknown);
+- ``running``: the server works on it and says nothing more;
+- ``step``: sampling step ``step`` of ``total``;
+- ``downloading``: the picture is arriving;
+- ``retrying_black``: a safety checker sent a black frame, trying once more;
+- ``checking``: the bytes are in and being decoded (work, not waiting).
+"""
 
 
 @dataclass(frozen=True)
@@ -22,12 +37,12 @@ class ImageRequest:
     """One text-to-image generation, as the user (and Gemini) asked for it."""
 
     prompt: str
-    negative_prompt: str = ""
-    width: int = 1024
-    height: int = 1024
-    steps: int = 30
-    guidance_scale: float = 7.0
-    seed: int = -1
+    negative_prompt: str = defaults.NEGATIVE_PROMPT
+    width: int = defaults.WIDTH
+    height: int = defaults.HEIGHT
+    steps: int = defaults.STEPS
+    guidance_scale: float = defaults.GUIDANCE_SCALE
+    seed: int = defaults.SEED
     """-1 = random: the backend picks a concrete seed and sends it, so it can be recorded."""
     source_request: str = ""
     """What the user typed after ``/imagine`` (used for the file name slug)."""
@@ -50,6 +65,31 @@ class GeneratedImage:
     """Aware, local time."""
     preview: Any = field(default=None, compare=False, repr=False)
     """A small decoded RGB copy (PIL image) when the backend had one; see image_codec.PREVIEW_BOX."""
+    backend: str = ""
+    """The backend that drew it (``huggingface``, ``gemini``, ``a1111``, ``comfyui``)."""
+    provider: str = ""
+    """For Hugging Face: the inference provider that drew it (``hf-inference``, ``fal-ai``...)."""
+    used: frozenset[str] | None = None
+    """The request fields (of :data:`defaults.REQUEST_FIELDS`) the backend really applied;
+    None means all of them. Metadata claims only these."""
+    sampler: str = ""
+    """The sampler, when the backend said which one it used."""
+    infotext: str = field(default="", repr=False)
+    """The server's own A1111 ``parameters`` text (AUTOMATIC1111/Forge), cleaned."""
+    service_texts: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """PNG text chunks to write when the received PNG lacks them, e.g. ComfyUI's
+    ``("prompt", <workflow JSON>)``."""
+    parent: str = ""
+    """For an edited picture: the one it was made from (its file name or id)."""
+
+    def honoured(self, name: str) -> bool:
+        """Whether request field ``name`` was applied (see :attr:`used`)."""
+        return self.used is None or name in self.used
+
+    @property
+    def ignored(self) -> frozenset[str]:
+        """Request fields that were set but not applied: the card can say so."""
+        return frozenset() if self.used is None else defaults.REQUEST_FIELDS - self.used
 
 
 @dataclass(frozen=True)
@@ -63,6 +103,14 @@ class Progress:
     """Total seconds waited for the cold start so far."""
     limit: float = 0.0
     """The bounded total wait."""
+    position: int = 0
+    """For ``"queued"``: place in the server's queue, 1 = next; 0 = not known."""
+    step: int = 0
+    """For ``"step"``: the sampling step reached."""
+    total: int = 0
+    """For ``"step"``: the number of steps."""
+    provider: str = ""
+    """For ``"provider"``: the Hugging Face provider that was picked."""
 
 
 class ImageError(ServiceError):
@@ -73,6 +121,9 @@ class ImageBackend(Protocol):
     """A text-to-image service."""
 
     name: str
+    honours: frozenset[str]
+    """The request fields (of :data:`defaults.REQUEST_FIELDS`) this backend can apply;
+    the settings screen greys out the others."""
 
     async def generate(
         self,
@@ -84,6 +135,10 @@ class ImageBackend(Protocol):
 
     async def aclose(self) -> None:
         """Release network resources; the backend may be used again afterwards."""
+        ...
+
+    async def list_models(self) -> list[str]:
+        """Model (or checkpoint) names for the model picker; raises :class:`ImageError`."""
         ...
 
 
