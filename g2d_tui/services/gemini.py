@@ -22,12 +22,13 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from g2d_tui.services.errors import ServiceError, redact
 from g2d_tui.services.pacing import let_the_loop_run
+from g2d_tui.services.sanitize import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,24 @@ class Turn:
     text: str
 
 
+@dataclass(frozen=True)
+class TokenCounts:
+    """Token counts of one reply, from the API's usage metadata (None where it said nothing)."""
+
+    prompt: int | None = None
+    reply: int | None = None
+    thoughts: int | None = None
+    total: int | None = None
+
+
 @dataclass
 class ReplyOutcome:
     finish_reason: str | None = None  # "STOP", "MAX_TOKENS", "SAFETY", ... as the API said
     cancelled: bool = False
+    tokens: TokenCounts | None = field(default=None, compare=False)
+    """The last usage metadata the stream carried (Gemini sends running totals)."""
+    model_version: str | None = field(default=None, compare=False)
+    """The model that answered, as the API named it (an alias resolves to a version)."""
 
     @property
     def truncated(self) -> bool:
@@ -320,12 +335,19 @@ def parse_image_prompt(text: str | None) -> ImagePrompt | None:
     return ImagePrompt(prompt.strip(), negative.strip())
 
 
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class _Said(NamedTuple):
     """What one streamed response says: all the reply keeps of it."""
 
     text: str
     finish_reason: str | None
     block_reason: str | None
+    usage: tuple[int | None, ...] | None = None
+    """Prompt, reply, thoughts and total tokens (the fields of :class:`TokenCounts`)."""
+    model_version: str | None = None
 
     @classmethod
     def of(cls, response: Any) -> _Said:
@@ -338,7 +360,15 @@ class _Said(NamedTuple):
                 finish_reason = _enum_text(candidate.finish_reason)
             if (candidate.index or 0) == 0:
                 text += _candidate_text(candidate)
-        return cls(text, finish_reason, block_reason)
+        metadata = getattr(response, "usage_metadata", None)
+        usage = None
+        if metadata is not None:
+            usage = tuple(
+                _count(getattr(metadata, name, None))
+                for name in ("prompt_token_count", "candidates_token_count", "thoughts_token_count", "total_token_count")
+            )
+        version = getattr(response, "model_version", None)
+        return cls(text, finish_reason, block_reason, usage, clean_line(version, 100) if version else None)
 
 
 @dataclass
@@ -347,12 +377,16 @@ class _Reply:
     finish_reason: str | None = None
     block_reason: str | None = None
     chunks: int = 0
+    usage: tuple[int | None, ...] | None = None
+    model_version: str | None = None
 
     def observe(self, said: _Said) -> str:
         """Note what a response said (see ``_Said.of``) and return its new text."""
         self.chunks += 1
         self.block_reason = said.block_reason or self.block_reason
         self.finish_reason = said.finish_reason or self.finish_reason
+        self.usage = said.usage or self.usage
+        self.model_version = said.model_version or self.model_version
         self.text += said.text
         return said.text
 
@@ -661,6 +695,8 @@ class GeminiChat:
     def _conclude(self, text: str | None, reply: _Reply, outcome: ReplyOutcome) -> None:
         """Set ``last_outcome``; record the exchange when ``text`` is given and a reply came."""
         outcome.finish_reason = reply.finish_reason or (reply.block_reason if reply.text else None)
+        outcome.tokens = TokenCounts(*reply.usage) if reply.usage else None
+        outcome.model_version = reply.model_version
         self.last_outcome = outcome
         if text is not None and reply.text:
             self.history += [Turn("user", text), Turn("model", reply.text)]

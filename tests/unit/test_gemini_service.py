@@ -21,6 +21,7 @@ from g2d_tui.services.gemini import (
     GeminiError,
     ImagePrompt,
     ReplyOutcome,
+    TokenCounts,
     Turn,
     estimate_tokens,
     trim_prompt,
@@ -108,6 +109,15 @@ async def test_streams_every_chunk_and_records_one_merged_turn(make_chat, fake_g
     assert chat.history == [Turn("user", "first"), Turn("model", "Hello there")]
     assert chat.last_outcome == ReplyOutcome(finish_reason="STOP", cancelled=False)
     assert not chat.last_outcome.truncated
+
+
+async def test_the_outcome_carries_token_counts_and_the_answering_model(make_chat, fake_gemini):
+    """From the stream's usage metadata (the fake sends 5 prompt, 3 reply, 8 in all)."""
+    chat = make_chat(model="gemini-2.5-flash")
+    fake_gemini.enqueue(Reply(["One", " two"]))
+    await collect(chat, "count")
+    assert chat.last_outcome.tokens == TokenCounts(prompt=5, reply=3, thoughts=None, total=8)
+    assert chat.last_outcome.model_version == "gemini-2.5-flash"
 
 
 async def test_chunks_that_arrived_together_come_out_as_one_piece(make_chat, fake_gemini):
