@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from g2d_tui import __version__, gc_policy, i18n, terminal_probe
+from g2d_tui import __version__
 
 if TYPE_CHECKING:
     import argparse
@@ -24,6 +23,7 @@ def _peek(argv: list[str]) -> argparse.Namespace:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from g2d_tui import i18n
     from g2d_tui.cli.arguments import translated_parser
 
     t = i18n.t
@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> None:
         code = dispatch(argv)
         if code is not None:
             raise SystemExit(code)
+    # Only the app needs these: a subcommand or --version is answered without them.
+    from pathlib import Path
+
+    from g2d_tui import gc_policy, i18n, terminal_probe
+
     # Plain `g2d-tui` (the usual launch) has nothing to parse: argparse would add ~3 ms of
     # imports and parser building to a start-up measured against a bare Textual app.
     early = _peek(argv) if argv else None

@@ -43,6 +43,9 @@ def test_ask_never_imports_textual(tmp_path, fake_gemini):
     modules = imported(result.stderr)
     assert "google.genai" in modules  # the check sees what the command imported
     assert not any(is_textual(name) for name in modules)
+    # Installed with the web extra, never used by the SDK client: its import is refused
+    # (-X importtime still lists that attempt, but none of its modules).
+    assert not any(name.startswith("aiohttp.") for name in modules)
 
 
 def test_imagine_never_imports_textual(tmp_path, fake_gemini, fake_hf):
