@@ -45,17 +45,26 @@ class Context:
     streams: Streams
     config: str | None
     """The settings file given with ``--config`` (None: the default one)."""
-    language: str
-    """The language in use, from ``--lang``, the settings or the system."""
 
 
 def run(name: str, argv: list[str], streams: Streams | None = None, environ: dict[str, str] | None = None) -> int:
     """Run subcommand ``name`` (a module of this package) with ``argv``; returns the exit code."""
+    streams = streams or Streams.standard()
+    try:
+        return _run(name, argv, streams, environ)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing more to say, and nobody to say it to.
+        _silence_stdout(streams.stdout)
+        return ExitCode.OTHER
+
+
+def _run(name: str, argv: list[str], streams: Streams, environ: dict[str, str] | None) -> int:
     from g2d_tui.paths import config_path
     from g2d_tui.settings.model import Environment
     from g2d_tui.settings.store import SettingsStore
 
-    streams = streams or Streams.standard()
     early = peek(argv)
     store = SettingsStore(Path(early.config).expanduser() if early.config else config_path())
     loaded = store.load()
@@ -74,7 +83,6 @@ def run(name: str, argv: list[str], streams: Streams | None = None, environ: dic
         environment=Environment.from_environ(environ),
         streams=streams,
         config=early.config,
-        language=i18n.get_language(),
     )
     try:
         return int(command.run(args, context))
@@ -88,12 +96,6 @@ def run(name: str, argv: list[str], streams: Streams | None = None, environ: dic
     except ServiceError as error:
         report(streams.stderr, error.message())
         return exit_code_for(error.key)
-    except KeyboardInterrupt:
-        return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (``| head``): nothing more to say, and nobody to say it to.
-        _silence_stdout(streams.stdout)
-        return ExitCode.OTHER
 
 
 def _code(stop: SystemExit) -> int:
