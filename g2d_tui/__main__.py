@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from g2d_tui import __version__
 
+TYPE_CHECKING = False  # not typing's: importing typing is ~5 ms of `g2d-tui --version`
 if TYPE_CHECKING:
     import argparse
 
