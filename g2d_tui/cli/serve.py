@@ -15,6 +15,7 @@ import shlex
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,7 +69,7 @@ def app_command(config: str | None, language: str | None) -> str:
     return subprocess.list2cmdline(words) if os.name == "nt" else shlex.join(words)
 
 
-def choose_token(given: str | None, host: str, environ: dict[str, str] | os._Environ[str] = os.environ) -> str | None:
+def choose_token(given: str | None, host: str, environ: Mapping[str, str] = os.environ) -> str | None:
     """The token clients must show: the one given (flag, then environment), a new one when
     asked for or when ``host`` is reachable from other machines, else None."""
     from g2d_tui.cli.web_server import is_loopback
