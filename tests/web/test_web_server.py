@@ -7,6 +7,7 @@ download goes through a real app process, textual-serve's protocol and HTTP.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import shlex
 import sys
@@ -158,9 +159,21 @@ def test_loopback_names(host, loopback):
 # -- downloads -----------------------------------------------------------------------------
 
 
-async def test_offer_download_hands_the_file_to_the_browser(tmp_path):
+async def test_offer_download_hands_the_file_to_the_browser(tmp_path, monkeypatch):
     """The real path: an app process calls offer_download, textual-serve tells the page,
     and the page's download URL serves the file."""
+    from textual_serve.app_service import AppService
+
+    # textual-serve never waits for the app processes it starts: the test does, so none is
+    # left to be closed after this test's event loop (asyncio then complains).
+    started = []
+    open_app_process = AppService._open_app_process
+
+    async def recorded(self, *args, **kwargs):
+        started.append(await open_app_process(self, *args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(AppService, "_open_app_process", recorded)
     picture = tmp_path / "fox.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 300)  # several chunks' worth
     command = shlex.join([sys.executable, str(Path(__file__).with_name("download_app.py")), str(picture)])
@@ -187,8 +200,16 @@ async def test_offer_download_hands_the_file_to_the_browser(tmp_path):
                 assert answer.headers["Content-Type"] == "image/png"
                 assert answer.headers["Content-Disposition"] == "attachment; filename=fox.png"
                 assert await answer.read() == picture.read_bytes()
+        for process in started:  # the page closed: its app quits
+            await asyncio.wait_for(process.wait(), timeout=60)
     finally:
         await runner.cleanup()
+        for process in started:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        started.clear()
+        gc.collect()  # their transports are closed while the loop still runs
 
 
 async def test_offer_download_does_nothing_in_a_terminal(tmp_path, isolated_home):
