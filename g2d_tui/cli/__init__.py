@@ -43,10 +43,6 @@ def dispatch(argv: list[str]) -> int | None:
     found = split_subcommand(argv)
     if found is None:
         return None
-    if found[0] != "serve":
-        from g2d_tui.cli.services import keep_the_sdk_off_aiohttp
-
-        keep_the_sdk_off_aiohttp()
     from g2d_tui.cli.runner import run
 
     return run(*found)

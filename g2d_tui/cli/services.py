@@ -11,7 +11,6 @@ Two seams for work that lands separately:
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,19 +18,6 @@ if TYPE_CHECKING:
     from g2d_tui.services.gemini import GeminiConfig, ImagePrompt
     from g2d_tui.services.images.base import GeneratedImage, ImageBackend
     from g2d_tui.settings.model import Environment, Settings
-
-
-def keep_the_sdk_off_aiohttp() -> None:
-    """Make ``import aiohttp`` fail in this process, before google-genai is imported.
-
-    google-genai imports aiohttp whenever it is installed (the ``web`` extra brings it):
-    ~0.2 s of a one-shot command's start, for a transport our client never uses (it is
-    given an httpx transport, see ``services.gemini._build_client``). Called by
-    :func:`g2d_tui.cli.dispatch` for ask and imagine, whose process ends with the command;
-    ``serve`` needs aiohttp.
-    """
-    if "aiohttp" not in sys.modules:
-        sys.modules["aiohttp"] = None  # type: ignore[assignment]
 
 
 def gemini_config(settings: Settings, environment: Environment, *, model: str | None = None) -> GeminiConfig:

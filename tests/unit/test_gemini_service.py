@@ -594,3 +594,18 @@ def test_catalogue_has_every_key_in_both_languages():
         i18n.set_language(language)
         for key in en:
             assert "{" not in i18n.t(key, **params), key
+
+
+def test_the_sdk_is_imported_without_aiohttp_which_stays_importable():
+    """google-genai would import aiohttp (~0.2 s) for a transport our clients never use."""
+    code = (
+        "import sys\n"
+        "from g2d_tui.services.gemini import GeminiConfig, _build_client\n"
+        "_build_client(GeminiConfig(api_key='AIza-x')).close()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('aiohttp')}))\n"
+        "import importlib.util\n"
+        "print(importlib.util.find_spec('aiohttp') is None or __import__('aiohttp') is not None)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "True"]
