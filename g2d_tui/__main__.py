@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from g2d_tui import __version__, i18n, tuning
+from g2d_tui import __version__
 
+TYPE_CHECKING = False  # not typing's: importing typing is ~5 ms of `g2d-tui --version`
 if TYPE_CHECKING:
     import argparse
 
@@ -23,33 +22,12 @@ def _peek(argv: list[str]) -> argparse.Namespace:
     return known
 
 
-ARGPARSE_MESSAGES = {
-    "usage: ": "cli.argparse.usage",
-    "%(prog)s: error: %(message)s\n": "cli.argparse.error",
-    "argument %(argument_name)s: %(message)s": "cli.argparse.argument",
-    "unrecognized arguments: %s": "cli.argparse.unrecognized",
-    "invalid choice: %(value)r (choose from %(choices)s)": "cli.argparse.invalid_choice",
-    "expected one argument": "cli.argparse.expected_one",
-}
-
-
-def _argparse_text(message: str) -> str:
-    """argparse looks its own messages up through ``argparse._``; answer from our catalogue."""
-    key = ARGPARSE_MESSAGES.get(message)
-    return i18n.t(key) if key else message
-
-
 def build_parser() -> argparse.ArgumentParser:
-    import argparse
+    from g2d_tui import i18n
+    from g2d_tui.cli.arguments import translated_parser
 
     t = i18n.t
-    argparse._ = _argparse_text  # type: ignore[attr-defined]
-    parser = argparse.ArgumentParser(prog="g2d-tui", description=t("cli.description"), epilog=t("cli.epilog"))
-    parser._positionals.title = t("cli.positionals")
-    parser._optionals.title = t("cli.options")
-    for action in parser._actions:
-        if action.dest == "help":
-            action.help = t("cli.help")
+    parser = translated_parser("g2d-tui", t("cli.description"), t("cli.epilog"))
     parser.add_argument("--version", action="version", version=f"g2d-tui {__version__}", help=t("cli.version"))
     parser.add_argument("--config", metavar=t("cli.path"), help=t("cli.config"))
     parser.add_argument("--lang", choices=list(i18n.LANGUAGES), help=t("cli.lang"))
@@ -62,6 +40,17 @@ def main(argv: list[str] | None = None) -> None:
 
     crash.install()  # a crash before the app runs: no keys shown, a report, exit status 1
     argv = sys.argv[1:] if argv is None else argv
+    if argv:  # a subcommand (ask, imagine, serve) or a bare --version: no app to start
+        from g2d_tui.cli import dispatch
+
+        code = dispatch(argv)
+        if code is not None:
+            raise SystemExit(code)
+    # Only the app needs these: a subcommand or --version is answered without them.
+    from pathlib import Path
+
+    from g2d_tui import i18n, tuning
+
     # Plain `g2d-tui` (the usual launch) has nothing to parse: argparse would add ~3 ms of
     # imports and parser building to a start-up measured against a bare Textual app.
     early = _peek(argv) if argv else None

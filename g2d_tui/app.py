@@ -97,19 +97,9 @@ class G2DApp(App[None]):
         return self._gemini
 
     def gemini_config(self) -> GeminiConfig:
-        from g2d_tui.services.gemini import GeminiConfig
+        from g2d_tui.services.settings_services import gemini_config
 
-        gemini, resolved = self.settings.gemini, self.effective
-        return GeminiConfig(
-            api_key=resolved.gemini_api_key,
-            model=gemini.model,
-            temperature=gemini.temperature,
-            top_p=gemini.top_p,
-            top_k=gemini.top_k,
-            max_output_tokens=gemini.max_output_tokens,
-            base_url=resolved.gemini_base_url,
-            max_history_tokens=gemini.max_history_tokens,
-        )
+        return gemini_config(self.settings, self.environment)
 
     @property
     def image_backend(self) -> ImageBackend:

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from g2d_tui import hooks
-from g2d_tui.conversation import Picture, Turn
+from g2d_tui.conversation import Turn
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
 from g2d_tui.services.errors import ServiceError, unexpected
+from g2d_tui.services.settings_services import picture_record
 from g2d_tui.widgets.chat_log import Entry
 from g2d_tui.widgets.image_card import ImageCard, ImageRun, renderer_name
 from g2d_tui.widgets.picture import picture_widget, prepare_picture
@@ -268,7 +269,7 @@ class ImagineFlow:
         run.saved.append(str(path))
         if image in run.images:
             run.images.remove(image)  # the file has the bytes now; keep memory small
-        entry.turn.pictures.append(_picture_record(run, image, path, digest, size))
+        entry.turn.pictures.append(picture_record(image, path, request=run.request, digest=digest, size=size, parent_id=run.parent_id))
         self._sync(entry)
         self.screen.post_message(ImageSaved(path))
         self.screen.notify(t("imagine.saved", path=display_path(path)))
@@ -281,29 +282,3 @@ class ImagineFlow:
 
     def unsaved_count(self) -> int:
         return sum(entry.run.unsaved for entry in self.screen.log_view.entries if entry.role == "image" and entry.run is not None)
-
-
-def _picture_record(run: ImageRun, image: GeneratedImage, path: Path, digest: str, size: int) -> Picture:
-    request = image.request
-
-    def used(name: str, value):
-        return value if image.honoured(name) else None  # only what the backend applied
-
-    return Picture(
-        path=str(path),
-        prompt=request.prompt,
-        negative_prompt=used("negative_prompt", request.negative_prompt) or "",
-        seed=used("seed", image.seed),
-        steps=used("steps", request.steps),
-        guidance_scale=used("guidance_scale", request.guidance_scale),
-        width=image.width,
-        height=image.height,
-        model=image.model,
-        backend=image.backend,
-        provider=image.provider,
-        request=run.request,
-        sha256=digest,
-        file_size=size,
-        parent_id=run.parent_id,
-        created=image.created,
-    )

@@ -36,7 +36,7 @@ def _default_save_dir() -> str:
     return display_path(default_save_dir())  # "~/…" keeps the file portable across machines
 
 
-@dataclass
+@dataclass(slots=True)
 class GeminiSettings:
     api_key: str = field(default="", repr=False)
     """Google AI Studio key; GEMINI_API_KEY / GOOGLE_API_KEY take precedence."""
@@ -53,7 +53,7 @@ class GeminiSettings:
     """Empty means the official endpoint (or GOOGLE_GEMINI_BASE_URL)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class HuggingFaceImageSettings:
     """``[images.huggingface]``: the Inference Providers router."""
 
@@ -68,14 +68,14 @@ class HuggingFaceImageSettings:
     """Where ``auto`` looks up the model's providers; G2D_HF_HUB_URL takes precedence."""
 
 
-@dataclass
+@dataclass(slots=True)
 class GeminiImageSettings:
     """``[images.gemini]``: native image output with the chat's Gemini key."""
 
     model: str = defaults.GEMINI_IMAGE_MODEL
 
 
-@dataclass
+@dataclass(slots=True)
 class A1111Settings:
     """``[images.a1111]``: an AUTOMATIC1111 or Forge server started with ``--api``."""
 
@@ -87,7 +87,7 @@ class A1111Settings:
     """Empty = the server's default sampler."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ComfyUISettings:
     """``[images.comfyui]``: a ComfyUI server."""
 
@@ -99,7 +99,7 @@ class ComfyUISettings:
     """Empty = the first checkpoint the server lists."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ImageSettings:
     """``[images]``: the backend and what every backend shares; each backend's own values
     live in its sub-table, so switching backends never loses another one's."""
@@ -147,7 +147,7 @@ IMAGE_SUBSECTIONS: dict[str, type] = {
 """The backends' sub-tables of ``[images]``, by backend name."""
 
 
-@dataclass
+@dataclass(slots=True)
 class UISettings:
     language: str = ""
     """Empty follows the system locale."""
@@ -176,7 +176,7 @@ LIMITS: dict[tuple[str, str], Limit] = {
 SECRET_FIELDS = {("gemini", "api_key"), (image_section("huggingface"), "api_key")}
 
 
-@dataclass
+@dataclass(slots=True)
 class Settings:
     gemini: GeminiSettings = field(default_factory=GeminiSettings)
     images: ImageSettings = field(default_factory=ImageSettings)

@@ -241,6 +241,8 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     json: Any
+    received_at: float = field(default_factory=time.perf_counter)
+    """When it had been read (``time.perf_counter``): benchmarks time clients by it."""
 
     @property
     def turns(self) -> list[tuple[str, str]]:

@@ -70,6 +70,8 @@ class RecordedRequest:
     json: Any
     """The parsed JSON body, or None if it was not JSON."""
     body: bytes = b""
+    received_at: float = field(default_factory=time.perf_counter)
+    """When it had been read (``time.perf_counter``): benchmarks time clients by it."""
 
     @property
     def route(self) -> str:

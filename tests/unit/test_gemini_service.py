@@ -21,6 +21,7 @@ from g2d_tui.services.gemini import (
     GeminiError,
     ImagePrompt,
     ReplyOutcome,
+    TokenCounts,
     Turn,
     estimate_tokens,
     trim_prompt,
@@ -106,8 +107,18 @@ async def test_streams_every_chunk_and_records_one_merged_turn(make_chat, fake_g
     fake_gemini.enqueue(Reply(["Hel", "lo", " there"], delay=0.05))
     assert await collect(chat, "first") == ["Hel", "lo", " there"]
     assert chat.history == [Turn("user", "first"), Turn("model", "Hello there")]
-    assert chat.last_outcome == ReplyOutcome(finish_reason="STOP", cancelled=False, tokens_in=5, tokens_out=3)
+    assert chat.last_outcome == ReplyOutcome(finish_reason="STOP", cancelled=False)
+    assert (chat.last_outcome.tokens_in, chat.last_outcome.tokens_out) == (5, 3)
     assert not chat.last_outcome.truncated
+
+
+async def test_the_outcome_carries_token_counts_and_the_answering_model(make_chat, fake_gemini):
+    """From the stream's usage metadata (the fake sends 5 prompt, 3 reply, 8 in all)."""
+    chat = make_chat(model="gemini-2.5-flash")
+    fake_gemini.enqueue(Reply(["One", " two"]))
+    await collect(chat, "count")
+    assert chat.last_outcome.tokens == TokenCounts(prompt=5, reply=3, thoughts=None, total=8)
+    assert chat.last_outcome.model_version == "gemini-2.5-flash"
 
 
 async def test_chunks_that_arrived_together_come_out_as_one_piece(make_chat, fake_gemini):
@@ -152,10 +163,12 @@ async def test_responses_read_ahead_of_a_busy_consumer_are_not_kept(make_chat, f
     chunks = [f"w{n} " for n in range(300)]
     fake_gemini.enqueue(Reply(chunks))
     pieces: list[str] = []
+    gc.collect()
+    before = live_responses()  # left alive by earlier tests in this process, if any
     async for piece in chat.stream("burst"):
         if not pieces:
             await asyncio.sleep(0.5)  # a busy UI: the rest of the reply arrives meanwhile
-            assert live_responses() <= 1  # at most the one being read
+            assert live_responses() <= before + 1  # at most the one being read
         pieces.append(piece)
     assert "".join(pieces) == "".join(chunks)
     assert len(pieces) < len(chunks)  # the backlog did pile up, as text
@@ -584,3 +597,18 @@ def test_catalogue_has_every_key_in_both_languages():
         i18n.set_language(language)
         for key in en:
             assert "{" not in i18n.t(key, **params), key
+
+
+def test_the_sdk_is_imported_without_aiohttp_which_stays_importable():
+    """google-genai would import aiohttp (~0.2 s) for a transport our clients never use."""
+    code = (
+        "import sys\n"
+        "from g2d_tui.services.gemini import GeminiConfig, _build_client\n"
+        "_build_client(GeminiConfig(api_key='AIza-x')).close()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('aiohttp')}))\n"
+        "import importlib.util\n"
+        "print(importlib.util.find_spec('aiohttp') is None or __import__('aiohttp') is not None)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "True"]

@@ -58,7 +58,7 @@ def test_wheel_contains_styles_and_catalogues(tmp_path):
     for sheet in ("app.tcss", "chat.tcss", "settings.tcss"):
         assert f"g2d_tui/styles/{sheet}" in names
     for language in ("en", "pt-BR"):
-        for catalogue in ("ui.toml", "gemini.toml", "images.toml"):
+        for catalogue in ("ui.toml", "gemini.toml", "images.toml", "cli.toml"):
             assert f"g2d_tui/locales/{language}/{catalogue}" in names
     assert not any(name.startswith("tests/") for name in names)
 

@@ -11,7 +11,7 @@ from g2d_tui.services.gemini.errors import GeminiError, map_error
 from g2d_tui.services.gemini.history import ChatHistory, Turn
 from g2d_tui.services.gemini.models import ModelInfo
 from g2d_tui.services.gemini.prompts import ImagePrompt, estimate_tokens, parse_image_prompt, trim_prompt
-from g2d_tui.services.gemini.stream import ReplyOutcome
+from g2d_tui.services.gemini.stream import ReplyOutcome, TokenCounts
 
 _build_client = build_client  # the name other modules knew
 
@@ -24,6 +24,7 @@ __all__ = [
     "ImagePrompt",
     "ModelInfo",
     "ReplyOutcome",
+    "TokenCounts",
     "Turn",
     "build_client",
     "estimate_tokens",

@@ -109,6 +109,8 @@ class GeminiChat:
                 batch = await next_batch(queue, config.timeout, deadline, (config.timeout, config.reply_deadline))
                 last = batch.pop() if is_last(batch[-1]) else None
                 piece = "".join(reply.observe(said) for said in batch)
+                if last is not None:
+                    piece += reply.flush()
                 del batch
                 if piece:
                     yield piece

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,8 +102,28 @@ def _build_sdk_models() -> None:
                 log.debug("building the SDK model %s failed", name, exc_info=True)
 
 
+def _import_sdk_without_aiohttp() -> None:
+    """Import google.genai with ``import aiohttp`` refused, then allow it again.
+
+    The SDK imports aiohttp whenever it is installed (the ``web`` extra brings it) and
+    prefers it as its transport: ~0.2 s more of an import that holds the GIL while the
+    first screen settles, for a transport that would get none of our client settings
+    when tuning gives no httpx one. Refused, the SDK uses its own httpx2.
+    """
+    if "google.genai" in sys.modules or "aiohttp" in sys.modules:
+        import google.genai  # noqa: F401 - already loaded, or aiohttp already in use
+        return
+    sys.modules["aiohttp"] = None  # type: ignore[assignment]
+    try:
+        import google.genai  # noqa: F401
+    finally:
+        if "aiohttp" in sys.modules and sys.modules["aiohttp"] is None:
+            del sys.modules["aiohttp"]
+
+
 def build_client(config: GeminiConfig) -> Any:
     """A ``genai.Client`` for ``config``: one attempt per request, no redirects."""
+    _import_sdk_without_aiohttp()
     from google import genai
     from google.genai import types
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from g2d_tui.hooks import let_the_loop_run
@@ -24,15 +24,39 @@ log = logging.getLogger("g2d_tui.services.gemini")
 REASON_LIMIT = 40
 
 
+@dataclass(frozen=True)
+class TokenCounts:
+    """Token counts of one reply, from the API's usage metadata (None where it said nothing)."""
+
+    prompt: int | None = None
+    reply: int | None = None
+    thoughts: int | None = None
+    total: int | None = None
+
+
+USAGE_FIELDS = ("prompt_token_count", "candidates_token_count", "thoughts_token_count", "total_token_count")
+"""The usage metadata fields, in the order of :class:`TokenCounts`."""
+
+
 @dataclass
 class ReplyOutcome:
     finish_reason: str | None = None
     """"STOP", "MAX_TOKENS", "SAFETY", ... as the API said (cleaned, one line)."""
     cancelled: bool = False
-    tokens_in: int | None = None
-    tokens_out: int | None = None
+    tokens: TokenCounts | None = field(default=None, compare=False)
+    """The last usage metadata the stream carried (Gemini sends running totals)."""
+    model_version: str | None = field(default=None, compare=False)
+    """The model that answered, as the API named it (an alias resolves to a version)."""
     dropped_turns: int = 0
     """Old turns left out of the request to stay within the model's input limit."""
+
+    @property
+    def tokens_in(self) -> int | None:
+        return self.tokens.prompt if self.tokens else None
+
+    @property
+    def tokens_out(self) -> int | None:
+        return self.tokens.reply if self.tokens else None
 
     @property
     def truncated(self) -> bool:
@@ -60,13 +84,15 @@ def _candidate_text(candidate: Any) -> str:
 
 
 class Said(NamedTuple):
-    """What one response says: all the reply keeps of it (its text already cleaned)."""
+    """What one response says: all the reply keeps of it (its text as sent: see
+    :meth:`Reply.observe`, which cleans it)."""
 
     text: str
     finish_reason: str | None
     block_reason: str | None
-    tokens_in: int | None = None
-    tokens_out: int | None = None
+    usage: tuple[int | None, ...] | None = None
+    """Prompt, reply, thoughts and total tokens (the fields of :class:`TokenCounts`)."""
+    model_version: str | None = None
 
     @classmethod
     def of(cls, response: Any) -> Said:
@@ -79,14 +105,14 @@ class Said(NamedTuple):
                 finish_reason = _enum_text(candidate.finish_reason)
             if (candidate.index or 0) == 0:
                 text += _candidate_text(candidate)
-        usage = getattr(response, "usage_metadata", None)
-        tokens_in = _count(getattr(usage, "prompt_token_count", None))
-        tokens_out = _count(getattr(usage, "candidates_token_count", None))
-        return cls(clean(text), finish_reason, block_reason, tokens_in, tokens_out)
+        metadata = getattr(response, "usage_metadata", None)
+        usage = None if metadata is None else tuple(_count(getattr(metadata, name, None)) for name in USAGE_FIELDS)
+        version = getattr(response, "model_version", None)
+        return cls(text, finish_reason, block_reason, usage, clean_line(version, 100) if version else None)
 
 
 def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and value >= 0 else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 @dataclass
@@ -95,18 +121,35 @@ class Reply:
     finish_reason: str | None = None
     block_reason: str | None = None
     chunks: int = 0
-    tokens_in: int | None = None
-    tokens_out: int | None = None
+    usage: tuple[int | None, ...] | None = None
+    model_version: str | None = None
+    _carriage_return: bool = False
+    """The last piece ended in ``\r``: with a ``\n`` starting the next one, one line break."""
 
     def observe(self, said: Said) -> str:
-        """Note what a response said and return its new text."""
+        """Note what a response said and return its new text, cleaned of control characters.
+
+        A piece is cleaned on its own, except a ``\r`` at its end, which waits for the next
+        piece: ``\r\n`` cut in two is still one line break.
+        """
         self.chunks += 1
         self.block_reason = said.block_reason or self.block_reason
         self.finish_reason = said.finish_reason or self.finish_reason
-        self.tokens_in = said.tokens_in if said.tokens_in is not None else self.tokens_in
-        self.tokens_out = said.tokens_out if said.tokens_out is not None else self.tokens_out
-        self.text += said.text
-        return said.text
+        self.usage = said.usage or self.usage
+        self.model_version = said.model_version or self.model_version
+        raw = ("\r" if self._carriage_return else "") + said.text
+        self._carriage_return = raw.endswith("\r")
+        text = clean(raw[:-1] if self._carriage_return else raw)
+        self.text += text
+        return text
+
+    def flush(self) -> str:
+        """What :meth:`observe` held back at the end of the reply (a lone ``\r``: a line break)."""
+        if not self._carriage_return:
+            return ""
+        self._carriage_return = False
+        self.text += "\n"
+        return "\n"
 
     def refusal(self) -> GeminiError | None:
         """The error to raise when the reply ended without any text."""
@@ -118,7 +161,8 @@ class Reply:
 
     def conclude(self, outcome: ReplyOutcome) -> None:
         outcome.finish_reason = self.finish_reason or (self.block_reason if self.text else None)
-        outcome.tokens_in, outcome.tokens_out = self.tokens_in, self.tokens_out
+        outcome.tokens = TokenCounts(*self.usage) if self.usage else None
+        outcome.model_version = self.model_version
 
 
 END = object()
