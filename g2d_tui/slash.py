@@ -16,6 +16,13 @@ class Imagine:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """``/edit <instruction>``: change the latest (or focused) picture."""
+
+    instruction: str
+
+
+@dataclass(frozen=True)
 class Command:
     """A command without arguments: ``help``, ``new``, ``settings``."""
 
@@ -30,7 +37,7 @@ class Invalid:
     command: str = ""
 
 
-Parsed = Chat | Imagine | Command | Invalid
+Parsed = Chat | Imagine | Edit | Command | Invalid
 SIMPLE_COMMANDS = {"help": "help", "new": "new", "clear": "new", "settings": "settings"}
 
 
@@ -46,9 +53,11 @@ def parse(text: str) -> Parsed:
         head, _, more = head.partition("\n")
         rest = f"{more} {rest}".strip()
     name = head.lower()
-    if name == "imagine":
+    if name in ("imagine", "edit"):
         request = " ".join(rest.split())
-        return Imagine(request) if request else Invalid("slash.imagine_empty", "imagine")
+        if not request:
+            return Invalid(f"slash.{name}_empty", name)
+        return Imagine(request) if name == "imagine" else Edit(request)
     if name in SIMPLE_COMMANDS:
         return Command(SIMPLE_COMMANDS[name])
     return Invalid("slash.unknown", name)

@@ -200,11 +200,33 @@ class ChatScreen(Screen[None]):
             return
         self.prompt_input.remember(event.text)
         self.log_view.anchor()
-        if isinstance(parsed, slash.Imagine):
+        if isinstance(parsed, slash.Edit):
+            await self._edit(parsed.instruction, event.text)
+        elif isinstance(parsed, slash.Imagine):
             await self.log_view.add(Entry(Turn("user", event.text.strip())))
             await self.pictures.imagine(parsed.request, event.text)
         else:
             await self.replies.send(parsed.text, event.text)
+
+    async def _edit(self, instruction: str, typed: str) -> None:
+        """``/edit``: needs the Gemini image backend and a picture to change."""
+        from g2d_tui.services.errors import ServiceError
+
+        if self.app.settings.images.backend != "gemini":
+            self.notify(t("imagine.edit_needs_gemini"), severity="warning", timeout=8)
+            self.prompt_input.restore(typed)
+            return
+        source = self.pictures.latest_picture(self.focused)
+        if source is None:
+            self.notify(t("imagine.edit_nothing"), severity="warning")
+            self.prompt_input.restore(typed)
+            return
+        await self.log_view.add(Entry(Turn("user", typed.strip())))
+        try:
+            await self.pictures.edit(source, instruction, typed)
+        except ServiceError as error:
+            self.notify(error.message(), severity="error")
+            self.prompt_input.restore(typed)
 
     async def _run_command(self, name: str) -> None:
         if name == "new":

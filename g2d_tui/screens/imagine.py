@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 
 from g2d_tui import hooks
 from g2d_tui.conversation import Turn
+from g2d_tui.downloads import offer_download
 from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
 from g2d_tui.services.errors import ServiceError, unexpected
 from g2d_tui.services.settings_services import picture_record
 from g2d_tui.widgets.chat_log import Entry
-from g2d_tui.widgets.image_card import ImageCard, ImageRun, renderer_name
+from g2d_tui.widgets.image_card import ImageCard, ImageRun, renderer_name, show_progress
 from g2d_tui.widgets.picture import picture_widget, prepare_picture
 
 if TYPE_CHECKING:
@@ -66,6 +67,35 @@ class ImagineFlow:
             parent_id=next((picture.id for picture in entry.turn.pictures if picture.id is not None), None),
         )
         return await self._start(run)
+
+    async def edit(self, source: Entry, instruction: str, typed: str) -> Entry:
+        """``/edit instruction`` on the picture of ``source`` (an image entry): a new card
+        whose picture records its parent.
+
+        Raises:
+            ServiceError: ``imagine.edit_nothing`` when ``source`` has no picture (any more).
+        """
+        from g2d_tui.services.gemini import ImagePrompt
+        from g2d_tui.services.image_store import read_picture
+
+        run: ImageRun = source.run
+        if run.images:
+            image = run.images[-1]
+            picture = (image.data, image.mime, image.request.source_request or "")
+        elif run.saved:
+            path = Path(run.saved[-1])
+            picture = (await asyncio.to_thread(read_picture, path), "image/png", path.name)
+        else:
+            raise ServiceError("imagine.edit_nothing")
+        parent_id = next((picture.id for picture in reversed(source.turn.pictures) if picture.id is not None), None)
+        edit = ImageRun(request=instruction, typed=typed, prompt=ImagePrompt(instruction, ""), edit_of=picture, parent_id=parent_id)
+        return await self._start(edit)
+
+    def latest_picture(self, focused=None) -> Entry | None:
+        """The image entry a picture action is about: the focused card's, else the newest with a picture."""
+        entries = [entry for entry in self.screen.log_view.entries if entry.role == "image" and (entry.run.images or entry.run.saved)]
+        chosen = next((entry for entry in entries if focused is not None and entry.widget is not None and focused in entry.widget.walk_children()), None)
+        return chosen or (entries[-1] if entries else None)
 
     async def retry(self, entry: Entry) -> None:
         """Run a failed or cancelled card again, in place."""
@@ -114,41 +144,12 @@ class ImagineFlow:
 
     async def _run(self, entry: Entry, renderer: str) -> None:
         """Ask Gemini for a prompt (unless the run has one), draw, show, save."""
-        from g2d_tui.services.images.base import ImageRequest
-
-        app, run = self.app, entry.run
-        images = app.settings.images
+        run = entry.run
         try:
-            if run.prompt is None:
-                self._set_status(entry, "prompting", "imagine.writing_prompt")
-                with app.only_waiting():
-                    run.prompt = await app.gemini.write_image_prompt(run.request, app.settings.gemini.max_prompt_tokens)
-                self._sync(entry)
-            self._set_status(entry, "generating", "imagine.generating")
-            negative = ", ".join(part for part in (run.prompt.negative_prompt, images.negative_prompt) if part)
-            seeds = run.seeds or [images.seed] * run.count
-            for seed in seeds:
-                request = ImageRequest(
-                    prompt=run.prompt.prompt,
-                    negative_prompt=negative,
-                    width=images.width,
-                    height=images.height,
-                    steps=images.steps,
-                    guidance_scale=images.guidance_scale,
-                    seed=seed,
-                    source_request=run.request,
-                )
-                image = await self._generate(entry, request)
-                run.images.append(image)
-                run.notice_key = NOTICES.get(image.backend, "")
-                card = self._card(entry)
-                if card is not None:
-                    card.decoding()
-                await self._show(entry, renderer)
-                seed = image.seed if image.honoured("seed") else "—"
-                self._set_status(entry, "shown", "imagine.done", width=image.width, height=image.height, seed=seed, model=image.model)
-                if images.auto_save:
-                    await self._save(entry, image)
+            if run.edit_of is not None:
+                await self._edit(entry, renderer)
+            else:
+                await self._draw(entry, renderer)
             entry.turn.state = "complete"
         except ServiceError as error:
             self._failed(entry, error)
@@ -166,18 +167,75 @@ class ImagineFlow:
             self.screen.turn_ended(entry)
         hooks.announce("cards_archived", archived=False)
 
-    async def _generate(self, entry: Entry, request) -> GeneratedImage:
+    async def _draw(self, entry: Entry, renderer: str) -> None:
+        """The prompt (unless the run has one), then each seed's picture."""
+        from g2d_tui.services.images.base import ImageRequest
+
+        app, run = self.app, entry.run
+        images = app.settings.images
+        if run.prompt is None:
+            self._set_status(entry, "prompting", "imagine.writing_prompt")
+            with app.only_waiting():
+                run.prompt = await app.gemini.write_image_prompt(run.request, app.settings.gemini.max_prompt_tokens)
+            self._sync(entry)
+        self._set_status(entry, "generating", "imagine.generating")
+        negative = ", ".join(part for part in (run.prompt.negative_prompt, images.negative_prompt) if part)
+        seeds = run.seeds or [images.seed] * run.count
+        for seed in seeds:
+            request = ImageRequest(
+                prompt=run.prompt.prompt,
+                negative_prompt=negative,
+                width=images.width,
+                height=images.height,
+                steps=images.steps,
+                guidance_scale=images.guidance_scale,
+                seed=seed,
+                source_request=run.request,
+            )
+            image = await self._generate(entry, lambda report: app.image_backend.generate(request, on_progress=report))
+            await self._received(entry, image, renderer)
+
+    async def _edit(self, entry: Entry, renderer: str) -> None:
+        """/edit: the picture and the instruction go to Gemini's image model; a new picture comes back."""
+        run = entry.run
+        data, mime, parent = run.edit_of
+        backend = self.app.image_backend
+        if not hasattr(backend, "edit"):
+            raise ServiceError("imagine.edit_needs_gemini")
+        self._set_status(entry, "generating", "imagine.editing", parent=parent)
+        image = await self._generate(entry, lambda report: backend.edit(data, mime, run.request, parent, on_progress=report))
+        await self._received(entry, image, renderer)
+
+    async def _received(self, entry: Entry, image: GeneratedImage, renderer: str) -> None:
+        """Show a picture that came, and save it when the settings say so."""
+        run = entry.run
+        run.images.append(image)
+        run.notice_key = NOTICES.get(image.backend, "")
+        run.provider = image.provider or run.provider
+        card = self._card(entry)
+        if card is not None:
+            card.decoding()
+        await self._show(entry, renderer)
+        seed = image.seed if image.honoured("seed") else "—"
+        params = {"width": image.width, "height": image.height, "seed": seed, "model": image.model}
+        if run.provider:
+            self._set_status(entry, "shown", "imagine.done_via", provider=run.provider, **params)
+        else:
+            self._set_status(entry, "shown", "imagine.done", **params)
+        if self.app.settings.images.auto_save:
+            await self._save(entry, image)
+
+    async def _generate(self, entry: Entry, call) -> GeneratedImage:
+        """``call(on_progress)`` (a backend request), its progress shown on the entry's card."""
         app = self.app
 
         def on_progress(progress: Progress) -> None:
             # The bytes are in: checking and decoding them is work a pause would hold up.
             app.note_waiting(progress.kind != "checking")
-            card = self._card(entry)
-            if card is not None:
-                card.on_progress(progress)
+            show_progress(entry.run, progress, lambda state, key, **params: self._set_status(entry, state, key, **params))
 
         with app.only_waiting():
-            return await app.image_backend.generate(request, on_progress=on_progress)
+            return await call(on_progress)
 
     def _failed(self, entry: Entry, error: ServiceError) -> None:
         run: ImageRun = entry.run
@@ -273,6 +331,10 @@ class ImagineFlow:
         self._sync(entry)
         self.screen.post_message(ImageSaved(path))
         self.screen.notify(t("imagine.saved", path=display_path(path)))
+        try:
+            await offer_download(self.app, path)  # in a browser (g2d-tui serve): the file comes down too
+        except OSError:
+            pass  # the picture is saved on the server; the download was a courtesy
         self.screen.picture_saved(entry, entry.turn.pictures[-1])
 
     async def save_all(self) -> None:

@@ -85,8 +85,10 @@ class ImageRun:
     """Seeds asked for (new seed, variations); empty: the settings' seed."""
     parent_id: int | None = None
     """The gallery picture this run varies or edits."""
-    edit_of: Any = None
-    """For /edit: the GeneratedImage (or Picture) the instruction applies to."""
+    edit_of: tuple[bytes, str, str] | None = None
+    """For /edit: the picture's bytes, their mime type, and its name (the file's, as the parent)."""
+    provider: str = ""
+    """The Hugging Face provider that drew it, once the backend said so."""
     prompt: ImagePrompt | None = None
     state: str = "prompting"
     """prompting, generating, decoding, shown, error, cancelled."""
@@ -112,6 +114,34 @@ class ImageRun:
     @property
     def unsaved(self) -> int:
         return len(self.images)
+
+
+def show_progress(run: ImageRun, progress: Progress, set_status) -> None:
+    """What a card says for a step a backend reported (``set_status(state, key, **params)``)."""
+    kind = progress.kind
+    if kind != "loading":
+        run.deadline = None
+    if kind == "loading":
+        run.deadline = time.monotonic() + progress.wait
+        set_status("generating", "imagine.cold_start", waited=int(progress.waited), limit=int(progress.limit))
+    elif kind == "retrying_black":
+        set_status("generating", "imagine.retrying_black")
+    elif kind == "sending":
+        set_status("generating", "imagine.generating")
+    elif kind == "provider":
+        run.provider = progress.provider
+        set_status("generating", "images.progress_provider", provider=progress.provider)
+    elif kind == "queued":
+        if progress.position:
+            set_status("generating", "images.progress_queued", position=progress.position)
+        else:
+            set_status("generating", "images.progress_queued_unknown")
+    elif kind == "running":
+        set_status("generating", "images.progress_running")
+    elif kind == "step" and progress.total:
+        set_status("generating", "images.progress_step", step=progress.step, total=progress.total)
+    elif kind == "downloading":
+        set_status("generating", "images.progress_downloading")
 
 
 class ImageCard(Vertical):
@@ -261,16 +291,7 @@ class ImageCard(Vertical):
     # -- status ------------------------------------------------------------------------------
 
     def on_progress(self, progress: Progress) -> None:
-        run = self.run
-        if progress.kind == "loading":
-            run.deadline = time.monotonic() + progress.wait
-            self.set_status("generating", "imagine.cold_start", waited=int(progress.waited), limit=int(progress.limit))
-        elif progress.kind == "retrying_black":
-            run.deadline = None
-            self.set_status("generating", "imagine.retrying_black")
-        elif progress.kind == "sending":
-            run.deadline = None
-            self.set_status("generating", "imagine.generating")
+        show_progress(self.run, progress, self.set_status)
 
     def set_status(self, state: str, key: str, **params: object) -> None:
         run = self.run

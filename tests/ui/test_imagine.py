@@ -174,7 +174,7 @@ async def test_the_card_says_decoding_only_when_the_picture_is_slow(fake_gemini,
         await settle(pilot)
         card = app.screen.query_one(ImageCard)
         assert card.state == "shown"
-        assert card_keys[-1] == "imagine.done"
+        assert card_keys[-1] == "imagine.done_via"  # done, and by which provider
         assert ("imagine.decoding" in card_keys) == slow
 
 
