@@ -28,7 +28,7 @@ ensure_repo_on_path()
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.fixtures import PhotoPng, long_markdown, photo_png, timed_gemini
+    from benchmarks.fixtures import PhotoPng, chat_reply, long_markdown, photo_png, timed_gemini
     from tests.fakes.gemini_server import Reply
     from tests.fakes.hf_server import FakeHF
 
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stream-chunks", type=int, default=0, help="serve the long reply in this many chunks")
     parser.add_argument("--rate", type=float, default=0.0, help="chunks per second of that reply; 0 = unpaced")
     parser.add_argument("--stats", type=Path, help="where to write its chunk times (JSON)")
+    parser.add_argument("--chat-turns", type=int, default=0, help="serve this many long-chat replies (benchmarks.fixtures.chat_reply), each paced from its start")
     parser.add_argument("--nice", type=int, default=10, help="lower this process's CPU priority by this much (POSIX)")
     args = parser.parse_args(argv)
     if args.nice and hasattr(os, "nice"):
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         os.nice(args.nice)
     photo_png()  # encode the test picture before announcing readiness
     with timed_gemini(rate=args.rate) as gemini, FakeHF(default=PhotoPng()) as hf:
+        if args.chat_turns:
+            gemini.per_reply = True
+            gemini.enqueue(*(Reply(chat_reply(turn)) for turn in range(args.chat_turns)), on="stream")
         if args.stream_chunks:
             gemini.enqueue(Reply(long_markdown(args.stream_chunks)), on="stream")
             gemini.stats_path = args.stats

@@ -85,8 +85,10 @@ class TimedGeminiHandler(gemini_server._Handler):
         fake.chunks_written += 1
 
     def _stream(self, *args, **kwargs) -> None:
-        super()._stream(*args, **kwargs)
         fake = self.server.fake
+        if fake.per_reply:  # every reply paced from its own start (a long chat)
+            fake.first_chunk_at, fake.chunks_written = None, 0
+        super()._stream(*args, **kwargs)
         if fake.stats_path is not None:  # out of process: tell the benchmark when the chunks went out
             partial = fake.stats_path.with_suffix(".tmp")
             partial.write_text(json.dumps(chunk_times(fake)))
@@ -104,6 +106,7 @@ def timed_gemini(rate: float = 0.0, **kwargs) -> gemini_server.FakeGemini:
     fake.first_chunk_at = fake.last_chunk_at = None
     fake.chunks_written = 0
     fake.stats_path = None
+    fake.per_reply = False
     return fake
 
 
@@ -144,3 +147,28 @@ class PhotoPng(hf_server.Behaviour):
     def reply(self, request, fake):
         data = photo_png(self.width, self.height)
         return hf_server.Reply(200, "image/png", bytes(bytearray(data)))
+
+
+def chat_reply(turn: int, chunks: int = 80) -> list[str]:
+    """Gemini's answer of a long chat's turn ``turn``: about 2.4 KB of Markdown (a heading,
+    paragraphs, a list, code) in ``chunks`` pieces, ending with :func:`turn_marker`."""
+    w = [_WORDS[(turn * 5 + i) % len(_WORDS)] for i in range(60)]
+    text = (
+        f"## Turn {turn}: {w[0]} {w[1]}\n\n"
+        f"The **{w[2]}** keeps the `{w[3]}` near the *{w[4]}*, so {' '.join(w[5:30])}. "
+        f"Then {' '.join(w[30:50])}, and {' '.join(w[50:60])}.\n\n"
+        f"- First, check the {w[5]} {w[6]} and the {w[7]} {w[8]}\n"
+        f"- Then measure **{w[9]}** with `{w[10]}()` against {w[11]}\n"
+        f"- Finally compare {w[12]} with {w[13]}, {w[14]} and {w[15]}\n\n"
+        f"```python\ndef {w[16]}_{turn}({w[17]}, {w[18]}):\n    total = {w[17]} + {w[18]} * {turn}\n"
+        f"    return [{w[19]} for {w[19]} in range(total) if {w[19]} % 3]\n```\n\n"
+        f"{' '.join(w[20:60])}. {' '.join(w[0:40])}.\n\n"
+        f"### Notes on {w[21]}\n\n1. {' '.join(w[22:36])}\n2. {' '.join(w[36:50])}\n3. {' '.join(w[50:60])}\n\n"
+        f"> {' '.join(w[1:30])}.\n\n"
+        f"{' '.join(w[10:55])}, which is all for now: {turn_marker(turn)}"
+    )
+    return split_into(text, chunks)
+
+
+def turn_marker(turn: int) -> str:
+    return f"end-of-turn-{turn}."

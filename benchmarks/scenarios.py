@@ -71,10 +71,12 @@ class FrameWatch:
 
 
 def build_app(gemini_url: str, hf_url: str, save_dir: Path):
-    # The CLI probes the terminal before Textual starts; headless, there is nothing to ask.
-    from g2d_tui.tuning import terminal_probe
+    """The app as the entry point makes it: tuned (unless ``G2D_TUI_NO_TUNING`` or
+    ``G2D_TUI_TUNING_OFF`` say otherwise), without the terminal probe (headless: no terminal)."""
+    from g2d_tui import tuning
 
-    terminal_probe.install(None)
+    if tuning.wanted():
+        tuning.apply(without={"terminal-probe"} | tuning.pieces_off())
     from g2d_tui.app import G2DApp
     from g2d_tui.settings.model import Environment
 

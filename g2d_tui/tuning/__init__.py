@@ -32,7 +32,7 @@ class Piece:
 
 
 def _pieces() -> list[Piece]:
-    from g2d_tui.tuning import footer, gc_policy, graphics_picture, growing_markdown, terminal_probe
+    from g2d_tui.tuning import footer, gc_policy, gemini_direct, graphics_picture, growing_markdown, terminal_probe
     from g2d_tui.tuning import textual_patches as patches
 
     return [
@@ -49,6 +49,7 @@ def _pieces() -> list[Piece]:
         Piece("growing-markdown", growing_markdown.install, "lists and headings of a streaming reply grow in place"),
         Piece("graphics-in-threads", graphics_picture.install, "Sixel and Kitty pictures are encoded in a thread, not in render()"),
         Piece("paced-transport", _install_paced_transport, "a fast reply's body is parsed a few KB at a time"),
+        Piece("gemini-direct", gemini_direct.install, "a chat request is built for the new message only, the history kept in its wire form"),
     ]
 
 

@@ -76,10 +76,24 @@ async def send(pilot, text: str) -> None:
     await pilot.pause()
 
 
-async def settle(pilot) -> None:
-    """Wait for every worker (replies, images, saves) and the refresh after them."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def settle(pilot, ceiling: float = 30.0) -> None:
+    """Wait until the app is quiet: the chat's start-up work begun (it starts after the first
+    frame), every worker done (replies, images, saves, the model list, history writes, and
+    any they started), and the refresh after them."""
+    import time
+
+    from g2d_tui.screens.chat import ChatScreen
+
+    app = pilot.app
+    deadline = time.monotonic() + ceiling
+    chat = next((screen for screen in app.screen_stack if isinstance(screen, ChatScreen)), None)
+    while chat is not None and not chat.ready and time.monotonic() < deadline:
+        await pilot.pause(0.01)
+    while time.monotonic() < deadline:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            break
 
 
 def entries(app, role: str | None = None) -> list:

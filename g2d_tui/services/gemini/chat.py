@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from g2d_tui.hooks import slot
 from g2d_tui.services.gemini import models as model_list
 from g2d_tui.services.gemini.client import ClientCache, GeminiConfig
 from g2d_tui.services.gemini.errors import GeminiError, log_failure, map_error
@@ -82,7 +83,8 @@ class GeminiChat:
         from google.genai import types
 
         self.last_outcome = None
-        contents, dropped = self._history.contents(text, self._history_budget(config))
+        first = self._history.first_sent(text, self._history_budget(config))
+        new = types.Content(role="user", parts=[types.Part(text=text)])
         generation = types.GenerateContentConfig(
             temperature=config.temperature,
             top_p=config.top_p,
@@ -93,12 +95,19 @@ class GeminiChat:
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         reply = Reply()
-        outcome = ReplyOutcome(dropped_turns=dropped)
+        outcome = ReplyOutcome(dropped_turns=first)
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        stream_task = asyncio.create_task(
-            pump(lambda: client.aio.models.generate_content_stream(model=config.model, contents=contents, config=generation), queue),
-            name="gemini-stream",
-        )
+        history = self._history
+        open_direct = slot("gemini_stream")  # tuning: the history is sent without being validated again
+
+        async def start() -> AsyncIterator[Any]:
+            if open_direct is not None:
+                stream = await open_direct(client, model=config.model, history=history.wire(first), new=new, config=generation)
+                if stream is not None:
+                    return stream
+            return await client.aio.models.generate_content_stream(model=config.model, contents=[*history.built(first), new], config=generation)
+
+        stream_task = asyncio.create_task(pump(start, queue), name="gemini-stream")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + config.reply_deadline
         failure: Exception | None = None
