@@ -14,15 +14,14 @@ import errno
 import os
 import re
 import secrets
-import stat
 import sys
 import threading
-import time
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from g2d_tui.services.images.base import ImageError
+from g2d_tui.services.leftovers import remove_leftovers
 
 if TYPE_CHECKING:
     from g2d_tui.services.images.base import GeneratedImage
@@ -89,24 +88,7 @@ def _rename_noreplace(source: Path, target: Path) -> bool | None:
 
 def remove_stale_parts(folder: Path, *, older_than: float = STALE_PART_AGE) -> list[Path]:
     """Delete our ``.part`` files in ``folder`` older than ``older_than`` seconds; returns them."""
-    removed: list[Path] = []
-    now = time.time()
-    try:
-        candidates = list(folder.glob(".*.part"))
-    except OSError:
-        return removed
-    for candidate in candidates:
-        try:
-            info = candidate.lstat()
-            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
-                continue
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                continue
-            candidate.unlink()
-        except OSError:
-            continue
-        removed.append(candidate)
-    return removed
+    return remove_leftovers(folder, ".*.part", older_than=older_than)
 
 
 def slugify(text: str, max_length: int = 48) -> str:

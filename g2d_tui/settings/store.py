@@ -6,9 +6,7 @@ import errno
 import os
 import re
 import shutil
-import stat
 import tempfile
-import time
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from g2d_tui.services import secrets
+from g2d_tui.services.leftovers import remove_leftovers
 from g2d_tui.services.sanitize import clean_line, is_clean
 from g2d_tui.settings.model import (
     IMAGE_SUBSECTIONS,
@@ -271,29 +270,8 @@ def _shown(text: object) -> str:
 
 
 def remove_stale_temp_files(folder: Path, *, older_than: float = STALE_TEMP_AGE) -> list[Path]:
-    """Delete temp files of saves that never finished (they may hold keys); returns them.
-
-    Only our own regular files, and only old ones: a save in progress in another
-    instance of the app keeps its file.
-    """
-    removed: list[Path] = []
-    try:
-        candidates = list(folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"))
-    except OSError:
-        return removed
-    now = time.time()
-    for candidate in candidates:
-        try:
-            info = candidate.lstat()
-            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
-                continue
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                continue
-            candidate.unlink()
-        except OSError:
-            continue
-        removed.append(candidate)
-    return removed
+    """Delete temp files of saves that never finished (they may hold keys); returns them."""
+    return remove_leftovers(folder, f"{TEMP_PREFIX}*{TEMP_SUFFIX}", older_than=older_than)
 
 
 class ConfigFolderError(NotADirectoryError):
