@@ -17,7 +17,7 @@ class Imagine:
 
 @dataclass(frozen=True)
 class Command:
-    """A command without arguments: ``help``, ``new``, ``settings``."""
+    """A command without arguments: ``help``, ``new``, ``settings``, ``conversations``, ``gallery``."""
 
     name: str
 
@@ -31,7 +31,10 @@ class Invalid:
 
 
 Parsed = Chat | Imagine | Command | Invalid
-SIMPLE_COMMANDS = {"help": "help", "new": "new", "clear": "new", "settings": "settings"}
+SIMPLE_COMMANDS = {
+    "help": "help", "new": "new", "clear": "new", "settings": "settings",
+    "conversations": "conversations", "history": "conversations", "gallery": "gallery",
+}
 
 
 def parse(text: str) -> Parsed:
