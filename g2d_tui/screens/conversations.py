@@ -51,7 +51,7 @@ class ConversationsScreen(MemoryScreen):
     BINDINGS = [
         bind("escape", "close", "close_conversations"),
         bind("enter", "open_conversation", "open_conversation", priority=True),  # from the search box too
-        bind("ctrl+f", "find", "find_conversation"),
+        bind("ctrl+f", "find", "find_conversation", show=False),  # the box is in sight
         bind("ctrl+r", "rename", "rename_conversation"),
         bind("delete", "delete", "delete_conversation"),
         bind("ctrl+s", "export", "export_conversation"),

@@ -55,7 +55,7 @@ class GalleryScreen(MemoryScreen):
         bind("ctrl+g", "variations", "variations"),
         bind("ctrl+y", "copy_prompt", "copy_picture_prompt", show=False),
         bind("ctrl+o", "open_folder", "open_picture_folder", show=False),
-        bind("delete", "remove", "remove_picture"),
+        bind("delete", "remove", "remove_picture", show=False),  # also a button
         bind("ctrl+r", "import_pictures", "import_pictures", show=False),  # also a button
     ]
 
