@@ -97,6 +97,9 @@ class ThumbnailGrid(ScrollView, can_focus=True):
         """Ids of the pictures near the view: workers skip the others (read from threads)."""
         self._more_asked = 0
         self._check_pending = False
+        self._lines: dict[tuple[int, int], Strip] = {}
+        """Lines drawn, by (line of the whole grid, width); cleared by any change."""
+        self._palette: tuple[Style, Style, Style, Style] | None = None
 
     # -- the data ------------------------------------------------------------------------------
 
@@ -124,7 +127,7 @@ class ThumbnailGrid(ScrollView, can_focus=True):
         self._more_asked = len(self.pictures)
         self._update_virtual_size()
         self.scroll_to(0, 0, animate=False, immediate=True)
-        self.refresh()
+        self._changed()
         self._schedule_check()
         self.post_message(self.Highlighted(self, self.picture))
 
@@ -132,7 +135,7 @@ class ThumbnailGrid(ScrollView, can_focus=True):
         """The next records came (asked for with :class:`MoreWanted`)."""
         waiting = self.picture is None
         self.pictures.extend(pictures)
-        self.refresh()
+        self._changed()
         self._schedule_check()
         if waiting and self.picture is not None:
             self.post_message(self.Highlighted(self, self.picture))
@@ -149,7 +152,7 @@ class ThumbnailGrid(ScrollView, can_focus=True):
         self._asked.discard(picture_id)
         self.cursor = max(0, min(self.cursor, self.total - 1))
         self._update_virtual_size()
-        self.refresh()
+        self._changed()
         self._schedule_check()
         self.post_message(self.Highlighted(self, self.picture))
 
@@ -159,7 +162,7 @@ class ThumbnailGrid(ScrollView, can_focus=True):
             self._asked.discard(picture_id)  # scrolled away meanwhile: asked again if it comes back
             return
         self._thumbnails[picture_id] = strips
-        self.refresh()
+        self._changed()
 
     def still_wanted(self, picture_id: int) -> bool:
         """Whether a thumbnail being made is still near the view (safe to call from a thread)."""
@@ -216,8 +219,11 @@ class ThumbnailGrid(ScrollView, can_focus=True):
             self.post_message(self.MoreWanted(self, ahead))
         loaded = self.pictures
         self._keep = frozenset(picture.id for picture in loaded[max(0, first - screen) : ahead] if picture.id is not None)
-        for picture_id in [key for key in self._thumbnails if key not in self._keep]:
+        dropped = [key for key in self._thumbnails if key not in self._keep]
+        for picture_id in dropped:
             del self._thumbnails[picture_id]
+        if dropped:
+            self._lines.clear()  # lines far from the view may show them
         self._asked &= self._keep
         wanted = [
             picture for picture in loaded[first:ahead]
@@ -229,29 +235,68 @@ class ThumbnailGrid(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------------
 
+    def _changed(self) -> None:
+        """What is drawn changed: forget the lines drawn, repaint."""
+        self._lines.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        self._palette = None
+        self._lines.clear()
+        super().notify_style_update()
+
+    def on_focus(self) -> None:
+        self._palette = None  # the cursor is brighter while the grid has the focus
+        self._changed()
+
+    def on_blur(self) -> None:
+        self._palette = None
+        self._changed()
+
+    def _styles(self) -> tuple[Style, Style, Style, Style]:
+        """The widget's style, and it with the cursor, caption and placeholder styles."""
+        if self._palette is None:
+            base = self.rich_style
+            self._palette = (
+                base,
+                base + self.get_component_rich_style("thumbnail-grid--cursor"),
+                base + self.get_component_rich_style("thumbnail-grid--caption"),
+                base + self.get_component_rich_style("thumbnail-grid--placeholder"),
+            )
+        return self._palette
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
-        row, line = divmod(int(self.scroll_offset.y) + y, TILE_HEIGHT)
-        first = row * self.columns
-        segments: list[Segment] = []
-        for index in range(first, min(self.total, first + self.columns)):
-            segments.extend(Strip(self._tile_line(index, line, base)).apply_meta({"tile": index}))
-        return Strip(segments).extend_cell_length(width, base).crop(0, width)
+        absolute = int(self.scroll_offset.y) + y
+        strip = self._lines.get((absolute, width))
+        if strip is None:
+            row, line = divmod(absolute, TILE_HEIGHT)
+            first = row * self.columns
+            last = min(self.total, first + self.columns)
+            styles = self._styles()
+            segments: list[Segment] = []
+            for index in range(first, last):
+                segments.extend(self._tile_line(index, line, styles))
+            strip = Strip(segments, max(0, last - first) * TILE_WIDTH).extend_cell_length(width, styles[0]).crop(0, width)
+            if len(self._lines) > 4 * max(1, self.size.height):  # a screen's lines and a few more
+                self._lines.clear()
+            self._lines[(absolute, width)] = strip
+        return strip
 
-    def _tile_line(self, index: int, line: int, base: Style) -> list[Segment]:
+    def _tile_line(self, index: int, line: int, styles: tuple[Style, Style, Style, Style]) -> list[Segment]:
+        base, cursor, caption_style, _ = styles
         picture = self.pictures[index] if index < len(self.pictures) else None
-        cursor = self.get_component_rich_style("thumbnail-grid--cursor")
         edge = Segment(" ", cursor if index == self.cursor else base)
         if line == IMAGE_ROWS:
-            style = cursor if index == self.cursor else self.get_component_rich_style("thumbnail-grid--caption")
             caption = " ".join(picture.prompt.split()) if picture is not None else ""
-            return [edge, Segment(set_cell_size(caption, IMAGE_COLUMNS), base + style), edge]
+            style = cursor if index == self.cursor else caption_style
+            return [edge, Segment(set_cell_size(caption, IMAGE_COLUMNS), style), edge]
         if line > IMAGE_ROWS:
             return [Segment(" " * TILE_WIDTH, base)]
-        return [edge, *self._image_line(picture, line, base), edge]
+        return [edge, *self._image_line(picture, line, styles), edge]
 
-    def _image_line(self, picture: Picture | None, line: int, base: Style) -> list[Segment]:
+    def _image_line(self, picture: Picture | None, line: int, styles: tuple[Style, Style, Style, Style]) -> list[Segment]:
+        base, placeholder = styles[0], styles[3]
         strips = self._thumbnails.get(picture.id, _NOT_YET) if picture is not None and picture.id is not None else _NOT_YET
         if isinstance(strips, list):
             top = (IMAGE_ROWS - len(strips)) // 2
@@ -261,7 +306,6 @@ class ThumbnailGrid(ScrollView, can_focus=True):
             left = (IMAGE_COLUMNS - strip.cell_length) // 2
             right = max(0, IMAGE_COLUMNS - left - strip.cell_length)
             return [Segment(" " * left, base), *strip, Segment(" " * right, base)]
-        placeholder = base + self.get_component_rich_style("thumbnail-grid--placeholder")
         mark = "✗" if strips is FAILED else "·"  # cannot be shown / on its way
         text = mark.center(IMAGE_COLUMNS) if line == IMAGE_ROWS // 2 else " " * IMAGE_COLUMNS
         return [Segment(text, placeholder)]
@@ -275,7 +319,7 @@ class ThumbnailGrid(ScrollView, can_focus=True):
         if index == self.cursor:
             return
         self.cursor = index
-        self.refresh()
+        self._changed()
         self.scroll_to_cursor()
         self._schedule_check()
         self.post_message(self.Highlighted(self, self.picture))
@@ -299,7 +343,11 @@ class ThumbnailGrid(ScrollView, can_focus=True):
         self.move_to(self.total - 1)
 
     def on_click(self, event: events.Click) -> None:
-        index = event.style.meta.get("tile")
-        if index is not None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        column, row = offset.x // TILE_WIDTH, (offset.y + int(self.scroll_offset.y)) // TILE_HEIGHT
+        index = row * self.columns + column
+        if column < self.columns and index < self.total:
             self.focus()
             self.move_to(index)

@@ -14,7 +14,7 @@ from g2d_tui.screens.gallery import PAGE, GalleryScreen
 from g2d_tui.services.history import HistoryStore
 from g2d_tui.widgets.image_card import ImageCard
 from g2d_tui.widgets.picture import HalfcellPicture
-from g2d_tui.widgets.thumbnail_grid import TILE_HEIGHT
+from g2d_tui.widgets.thumbnail_grid import TILE_HEIGHT, ThumbnailGrid
 from tests.ui.memory_support import at, memory_app, open_screen, open_store, sample_store, utc, wait_for  # noqa: F401
 from tests.unit.history_support import A1111_PARAMETERS, png
 
@@ -64,6 +64,9 @@ async def test_lists_pictures_newest_first_with_their_details(tmp_path, monkeypa
         await pilot.press("right")
         await wait_for(pilot, lambda: screen.details.picture.id == data["pictures"][2].id, "the next picture")
         assert "Seed\n1002" in details_text(screen)
+        await pilot.click(ThumbnailGrid, offset=(3, 1 + TILE_HEIGHT + 3))  # the first tile of the second row
+        await wait_for(pilot, lambda: grid.cursor == grid.columns, "the clicked picture")
+        assert screen.details.picture.id == data["pictures"][3 - grid.columns].id
 
 
 async def test_filter_shows_only_matching_pictures(tmp_path, utc):
