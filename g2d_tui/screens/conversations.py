@@ -63,6 +63,8 @@ class ConversationsScreen(MemoryScreen):
         """The conversations behind the list's options, in the same order."""
         self.hits: list[SearchHit] | None = None
         """The search results shown, or None when the list shows every conversation."""
+        self.shown_search: str | None = None
+        """The text whose results are shown (None: every conversation)."""
         self.total = 0
         self.exhausted = False
         """Every conversation is loaded (no next page)."""
@@ -117,6 +119,7 @@ class ConversationsScreen(MemoryScreen):
             self.report(error)
             return
         self.exhausted = len(page) < PAGE
+        self.shown_search = None
         self._refill([conversation_prompt(c, titles[c.id]) for c in page], page, None)
         self.loaded = True
 
@@ -189,6 +192,7 @@ class ConversationsScreen(MemoryScreen):
             self.report(error)
             return
         prompts = [conversation_prompt(hit.conversation, titles[hit.conversation.id], hit) for hit in hits]
+        self.shown_search = text
         self._refill(prompts, [hit.conversation for hit in hits], hits)
 
     # -- what is shown around the list -------------------------------------------------------
