@@ -147,15 +147,17 @@ class GalleryScreen(MemoryScreen):
     @on(ThumbnailGrid.ThumbnailsWanted)
     def _thumbnails_wanted(self, event: ThumbnailGrid.ThumbnailsWanted) -> None:
         event.stop()
-        self.make_thumbnails(event.pictures)
+        self.make_thumbnails(event.grid, event.pictures)
 
     @work(thread=True, group="thumbnails", exit_on_error=False)
-    def make_thumbnails(self, pictures: list[Picture]) -> None:
-        """Decode (or read from the cache) and encode thumbnails, in a thread."""
+    def make_thumbnails(self, grid: ThumbnailGrid, pictures: list[Picture]) -> None:
+        """Decode (or read from the cache) and encode thumbnails, in a thread; the grid is
+        only asked which are still wanted (a set it swaps whole) and given the results on
+        the event loop."""
         from g2d_tui.services.thumbnails import ThumbnailError, thumbnail
         from g2d_tui.widgets.picture import halfcell_strips
 
-        worker, grid = get_current_worker(), self.grid
+        worker = get_current_worker()
         for picture in pictures:
             if worker.is_cancelled:
                 return

@@ -258,3 +258,23 @@ async def test_slash_command_and_palette_open_the_screens(tmp_path, utc):
         await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "GalleryScreen" and pilot.app.screen.loaded, "the gallery")
         await pilot.press("escape")
         assert pilot.app.screen is chat
+
+
+async def test_keymap_remaps_the_screens_keys(tmp_path, utc):
+    from tests.ui.helpers import keyed_settings, make_app
+
+    sample_store(tmp_path / "pics")
+    settings = keyed_settings("http://127.0.0.1:9", save_dir=tmp_path / "pics")
+    settings.ui.resume = False
+    settings.keymap = {"conversations": "f9", "rename_conversation": "ctrl+e"}
+    async with make_app(settings).run_test(size=(100, 30)) as pilot:
+        assert not pilot.app.load_problems
+        screen = await open_screen(pilot, "f9", ConversationsScreen)
+        await pilot.press("ctrl+e")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TextPromptScreen), "the rename dialog")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pilot.app.screen is screen, "the list")
+        await pilot.press("escape")
+        await pilot.press("f5")  # no longer bound
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ChatScreen)
