@@ -38,12 +38,18 @@ class G2DApp(App[None]):
     """Chat with Gemini; /imagine draws through an image backend."""
 
     TITLE = "g2d-tui"
-    CSS_PATH = [styles_dir() / "app.tcss", styles_dir() / "chat.tcss", styles_dir() / "settings.tcss"]
+    CSS_PATH = [
+        styles_dir() / "app.tcss", styles_dir() / "chat.tcss", styles_dir() / "settings.tcss",
+        styles_dir() / "conversations.tcss", styles_dir() / "gallery.tcss",
+    ]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         bind("ctrl+q", "quit", "quit", priority=True),
         bind("f1", "help", "help"),
         bind("f2,ctrl+comma", "open_settings", "settings"),
+        # Priority: the message box (a TextArea) would take F6 for "select line".
+        bind("f5", "open_conversations", "conversations", show=False, priority=True),
+        bind("f6", "open_gallery", "gallery", show=False, priority=True),
         bind("ctrl+p", "command_palette", "command_palette", show=False, priority=True),
     ]
 
@@ -307,6 +313,27 @@ class G2DApp(App[None]):
         if not isinstance(self.screen, SettingsScreen):
             self.push_screen(SettingsScreen(self.settings, self.environment))
 
+    def action_open_conversations(self) -> None:
+        from g2d_tui.screens.conversations import ConversationsScreen
+
+        self._open_memory_screen(ConversationsScreen)
+
+    def action_open_gallery(self) -> None:
+        from g2d_tui.screens.gallery import GalleryScreen
+
+        self._open_memory_screen(GalleryScreen)
+
+    def _open_memory_screen(self, screen_class: type[Screen]) -> None:
+        """Open the conversations or the gallery above the chat; one replaces the other."""
+        from g2d_tui.screens.memory import MemoryScreen
+
+        if isinstance(self.screen, screen_class):
+            return
+        if isinstance(self.screen, MemoryScreen):
+            self.switch_screen(screen_class())
+        else:
+            self.push_screen(screen_class())
+
     def action_help(self) -> None:
         from g2d_tui.screens.help import HelpScreen
 
@@ -332,6 +359,11 @@ class G2DApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(t("command.settings"), t("command.settings_help"), self.action_open_settings)
+        yield SystemCommand(t("command.conversations"), t("command.conversations_help"), self.action_open_conversations)
+        yield SystemCommand(t("command.gallery"), t("command.gallery_help"), self.action_open_gallery)
+        system_commands = getattr(screen, "system_commands", None)
+        if system_commands is not None:  # the screen's own actions (conversations, gallery)
+            yield from system_commands()
         from g2d_tui.screens.chat import ChatScreen
 
         if isinstance(screen, ChatScreen):

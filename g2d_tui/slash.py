@@ -24,7 +24,7 @@ class Edit:
 
 @dataclass(frozen=True)
 class Command:
-    """A command without arguments: ``help``, ``new``, ``settings``."""
+    """A command without arguments: ``help``, ``new``, ``settings``, ``conversations``, ``gallery``."""
 
     name: str
 
@@ -38,7 +38,10 @@ class Invalid:
 
 
 Parsed = Chat | Imagine | Edit | Command | Invalid
-SIMPLE_COMMANDS = {"help": "help", "new": "new", "clear": "new", "settings": "settings"}
+SIMPLE_COMMANDS = {
+    "help": "help", "new": "new", "clear": "new", "settings": "settings",
+    "conversations": "conversations", "history": "conversations", "gallery": "gallery",
+}
 
 
 def parse(text: str) -> Parsed:

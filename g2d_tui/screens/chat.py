@@ -6,6 +6,7 @@ and :class:`~g2d_tui.screens.imagine.ImagineFlow`, whose workers belong to this 
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 KEY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "keys.ready_hf"}
 """Each "no key yet" note and the "ready" note it turns into once that key is set."""
 _KEY_NOTE_PAIRS = {key: pair for pair in KEY_NOTES.items() for key in pair}
+
+STOP_TIMEOUT = 2.0
+"""Seconds a cancelled reply or picture gets to end before another conversation is opened."""
 
 WIDGETS = {"user": UserPrompt, "model": GeminiReply, "image": ImageCard, "note": Note}
 """The widget of each kind of entry."""
@@ -140,6 +144,22 @@ class ChatScreen(Screen[None]):
         title = conversation.title or t("history.export.untitled")
         await self.add_note("chat.resumed", title=title, count=len(turns))
 
+    @work(group="open-conversation", exclusive=True, exit_on_error=False)
+    async def open_conversation(self, conversation: Conversation) -> None:
+        """Show ``conversation`` in place of the chat's (from the conversations screen): the
+        reply or pictures in progress stop (and are kept where they were), then it comes back."""
+        for worker in [*self.workers.cancel_group(self, "reply"), *self.workers.cancel_group(self, "imagine")]:
+            try:  # let them end first, so their turns are stored in the conversation they belong to
+                await asyncio.wait_for(worker.wait(), STOP_TIMEOUT)
+            except (Exception, asyncio.TimeoutError):  # noqa: BLE001 - cancelled or failed: it has ended
+                pass
+        self.app.gemini.reset()
+        self.session.new_conversation()
+        await self.log_view.clear()
+        hooks.announce("widgets_removed")
+        await self.bring_back(conversation)
+        self.prompt_input.focus()
+
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
         from g2d_tui.widgets.markdown_lines import warm_up_markdown_rendering
@@ -235,6 +255,10 @@ class ChatScreen(Screen[None]):
             self.app.action_open_settings()
         elif name == "help":
             await self.add_note("slash.help")
+        elif name == "conversations":
+            self.app.action_open_conversations()
+        elif name == "gallery":
+            self.app.action_open_gallery()
 
     # -- what the flows report -------------------------------------------------------------
 

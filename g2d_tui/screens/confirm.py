@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -12,7 +13,10 @@ from g2d_tui.keys import bind
 
 
 class ConfirmScreen(ModalScreen[str | None]):
-    """Ask ``body``; dismiss with the chosen answer's id (None on escape)."""
+    """Ask ``body``; dismiss with the chosen answer's id (None on escape).
+
+    The title and body are plain text (they may hold a conversation's title or a path), never markup.
+    """
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -31,8 +35,8 @@ class ConfirmScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, id="confirm-title")
-            yield Static(self.body, id="confirm-body")
+            yield Static(Content(self.title_text), id="confirm-title")
+            yield Static(Content(self.body), id="confirm-body")
             with Horizontal():
                 for answer_id, label, variant in self.answers:
                     yield Button(label, id=f"answer-{answer_id}", variant=variant)  # type: ignore[arg-type]

@@ -20,22 +20,29 @@ if TYPE_CHECKING:
 def _groups() -> list[tuple[str, type[DOMNode]]]:
     from g2d_tui.app import G2DApp
     from g2d_tui.screens.chat import ChatScreen
+    from g2d_tui.screens.conversations import ConversationsScreen
+    from g2d_tui.screens.gallery import GalleryScreen
     from g2d_tui.screens.settings import SettingsScreen
     from g2d_tui.widgets.prompt_input import PromptInput
+    from g2d_tui.widgets.thumbnail_grid import ThumbnailGrid
 
     return [
         ("help.group.global", G2DApp),
         ("help.group.chat", ChatScreen),
         ("help.group.prompt", PromptInput),
         ("help.group.settings", SettingsScreen),
+        ("help.group.conversations", ConversationsScreen),
+        ("help.group.gallery", GalleryScreen),
+        ("help.group.gallery_grid", ThumbnailGrid),
     ]
 
 
 def binding_owners() -> list[type[DOMNode]]:
     """Every class of ours that declares bindings."""
     from g2d_tui.screens.confirm import ConfirmScreen
+    from g2d_tui.screens.text_prompt import TextPromptScreen
 
-    return [owner for _, owner in _groups()] + [ConfirmScreen, HelpScreen]
+    return [owner for _, owner in _groups()] + [ConfirmScreen, TextPromptScreen, HelpScreen]
 
 
 def known_binding_ids() -> set[str]:

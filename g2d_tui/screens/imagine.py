@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
     from textual.worker import Worker
 
+    from g2d_tui.conversation import Picture
     from g2d_tui.screens.chat import ChatScreen
     from g2d_tui.services.images.base import GeneratedImage, Progress
 
@@ -36,6 +37,16 @@ NOTICES = {"gemini": "imagine.gemini_notice"}
 MAX_VARIATIONS = 4
 DEFAULT_VARIATIONS = 4
 """Pictures the variations button makes, side by side."""
+
+
+def new_seeds(count: int, avoid: int | None = None) -> list[int]:
+    """``count`` random seeds, none equal to ``avoid`` (the seed being varied)."""
+    seeds: list[int] = []
+    while len(seeds) < count:
+        seed = random.randrange(2**32)
+        if seed != avoid:
+            seeds.append(seed)
+    return seeds
 
 
 class ImagineFlow:
@@ -96,6 +107,27 @@ class ImagineFlow:
         entries = [entry for entry in self.screen.log_view.entries if entry.role == "image" and (entry.run.images or entry.run.saved)]
         chosen = next((entry for entry in entries if focused is not None and entry.widget is not None and focused in entry.widget.walk_children()), None)
         return chosen or (entries[-1] if entries else None)
+
+    async def from_picture(self, picture: Picture, count: int = 1) -> Entry:
+        """A gallery picture's prompt drawn again with new seeds: one picture (new seed) or
+        ``count`` (1-4) side by side. Gemini is not asked; the card and the pictures it saves
+        record ``picture`` as their parent."""
+        from g2d_tui.services.gemini import ImagePrompt
+
+        count = max(1, min(MAX_VARIATIONS, count))
+        extra = self.app.settings.images.negative_prompt
+        negative = picture.negative_prompt
+        if extra and negative.endswith(extra):  # the run adds the settings' part again
+            negative = negative[: -len(extra)].rstrip(", ")
+        run = ImageRun(
+            request=picture.request or picture.prompt,
+            prompt=ImagePrompt(picture.prompt, negative),
+            count=count,
+            seeds=new_seeds(count, avoid=picture.seed),
+            parent_id=picture.id,
+        )
+        self.screen.log_view.anchor()
+        return await self._start(run)
 
     async def retry(self, entry: Entry) -> None:
         """Run a failed or cancelled card again, in place."""

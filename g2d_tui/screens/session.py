@@ -36,6 +36,8 @@ class ConversationSession:
         self._failed = False
         self.opened = asyncio.Event()
         """Set once the store was opened, or could not be: writes wait for it."""
+        self.unavailable: ServiceError | None = None
+        """Why the store could not be opened (the app then runs without history)."""
 
     @property
     def history(self) -> AsyncHistory | None:
@@ -121,6 +123,7 @@ class ConversationSession:
         try:
             history = await AsyncHistory.open(history_path())
         except HistoryUnavailable as error:
+            self.unavailable = error
             await self.screen.add_note(error.key, "warning", **error.params)
             return
         finally:

@@ -55,10 +55,10 @@ def test_wheel_contains_styles_and_catalogues(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     wheel = next(tmp_path.glob("g2d_tui-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for sheet in ("app.tcss", "chat.tcss", "settings.tcss"):
+    for sheet in ("app.tcss", "chat.tcss", "settings.tcss", "conversations.tcss", "gallery.tcss"):
         assert f"g2d_tui/styles/{sheet}" in names
     for language in ("en", "pt-BR"):
-        for catalogue in ("ui.toml", "gemini.toml", "images.toml", "cli.toml"):
+        for catalogue in ("ui.toml", "gemini.toml", "images.toml", "cli.toml", "history.toml", "memory.toml"):
             assert f"g2d_tui/locales/{language}/{catalogue}" in names
     assert not any(name.startswith("tests/") for name in names)
 
