@@ -119,6 +119,7 @@ class ImagineFlow:
         app, run = self.app, entry.run
         images = app.settings.images
         try:
+            await app.key_guard.confirm(chat=run.prompt is None, images=True)  # plain http elsewhere: the user says first
             if run.prompt is None:
                 self._set_status(entry, "prompting", "imagine.writing_prompt")
                 with app.only_waiting():
