@@ -171,6 +171,7 @@ def test_hostile_servers_reach_the_terminal_only_as_visible_text(fake_gemini, fa
         assert "Title ␛]0;pwned title␇" in copied
         assert not H.contains_raw_control(copied), repr(copied)
 
+        fake_gemini.error_status = 400  # a status whose message the app shows (its body's text)
         fake_gemini.set_hostile("errors")
         terminal.type(b"again\r")
         terminal.wait_for("the hostile error body", lambda: "Failure pwn" in terminal.text())
