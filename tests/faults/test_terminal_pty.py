@@ -103,8 +103,15 @@ class Terminal:
             time.sleep(0.05)
         if predicate():
             return
-        tail = self.text()[-2000:]
-        raise AssertionError(f"waited in vain for {what}; exit code {self.process.poll()}\nscreen tail: {tail}")
+        raise AssertionError(f"waited in vain for {what}; exit code {self.process.poll()}\nthe screen:\n{self.screen()}")
+
+    def screen(self) -> str:
+        """What the terminal shows now (a small emulator reads the stream)."""
+        from tests.web.terminal_screen import TerminalScreen
+
+        emulator = TerminalScreen()
+        emulator.feed(self.output)
+        return emulator.text()
 
     def close(self) -> int | None:
         if self.process.poll() is None:
@@ -144,8 +151,8 @@ def hostile_env(fake_gemini, fake_hf, isolated_home: Path, tmp_path: Path) -> di
         G2D_TUI_IMAGE_RENDERER="halfcell",
         PYTHONPATH=str(REPO),
     )
-    env.pop("TEXTUAL", None)
-    env.pop("NO_COLOR", None)
+    for name in ("TEXTUAL", "NO_COLOR", "COLUMNS", "LINES"):  # COLUMNS/LINES would win over the pty's size
+        env.pop(name, None)
     return env
 
 
@@ -174,7 +181,7 @@ def test_hostile_servers_reach_the_terminal_only_as_visible_text(fake_gemini, fa
         fake_gemini.error_status = 400  # a status whose message the app shows (its body's text)
         fake_gemini.set_hostile("errors")
         terminal.type(b"again\r")
-        terminal.wait_for("the hostile error body", lambda: "Failure pwn" in terminal.text())
+        terminal.wait_for("the hostile error body", lambda: "refused the request: Failure" in terminal.text())
 
         terminal.type(F3)
         terminal.wait_for("the hostile model names in the picker", lambda: "gemini-evil-␛]52" in terminal.text() and "gemini-[/x]" in terminal.text())
