@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     from g2d_tui.services.images.base import ImageBackend
 
 
+def plain_system_commands():
+    """The palette's provider of our commands, loaded when the palette first opens."""
+    from g2d_tui.screens.palette import PlainSystemCommands
+
+    return PlainSystemCommands
+
+
 IDLE_BEFORE_HOUSEKEEPING = 2.0
 """Seconds without input or running work before the app says it is idle (``hooks`` event ``idle``)."""
 
@@ -43,6 +50,7 @@ class G2DApp(App[None]):
         styles_dir() / "conversations.tcss", styles_dir() / "gallery.tcss",
     ]
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = {plain_system_commands}  # the palette shows our titles and help as plain text
     BINDINGS = [
         bind("ctrl+q", "quit", "quit", priority=True),
         bind("f1", "help", "help"),
@@ -87,6 +95,10 @@ class G2DApp(App[None]):
         self.last_input = time.monotonic()
         self._only_waiting: set[Worker] = set()
         """Running workers that are only waiting on the network (see ``only_waiting``)."""
+        from g2d_tui.screens.key_guard import KeyGuard
+
+        self.key_guard = KeyGuard(self)
+        """Asks before a key goes out over plain http; remembers the yeses of this session."""
 
     # -- services -----------------------------------------------------------------------
 

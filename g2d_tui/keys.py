@@ -8,6 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingsMap
+from textual.markup import escape
 
 from g2d_tui.i18n import t
 from g2d_tui.services.sanitize import clean_line
@@ -35,9 +36,14 @@ def bind(keys: str, action: str, binding_id: str, *, show: bool = True, priority
         show=show,
         priority=priority,
         key_display=key_display,
-        tooltip=t(f"binding_tip.{binding_id}"),
+        tooltip=_tooltip(binding_id),
         id=binding_id,
     )
+
+
+def _tooltip(binding_id: str) -> str:
+    """The footer shows a binding's tooltip as markup: escaped, "[keymap]" stays text."""
+    return escape(t(f"binding_tip.{binding_id}"))
 
 
 def _retranslate_map(bindings_map: BindingsMap | None) -> None:
@@ -45,7 +51,7 @@ def _retranslate_map(bindings_map: BindingsMap | None) -> None:
         return
     for key, bindings in bindings_map.key_to_bindings.items():
         bindings_map.key_to_bindings[key] = [
-            replace(item, description=t(f"binding.{item.id}"), tooltip=t(f"binding_tip.{item.id}")) if item.id else item
+            replace(item, description=t(f"binding.{item.id}"), tooltip=_tooltip(item.id)) if item.id else item
             for item in bindings
         ]
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Select, Static
@@ -404,7 +405,7 @@ class ChatScreen(Screen[None]):
             activity = self.query_one("#activity", Static)
             # One line, as wide as the screen (chat.tcss): its size never changes, so no layout
             # pass, which would reflow the whole screen ten times a second while a reply streams.
-            activity.update(text, layout=False)
+            activity.update(Content(text), layout=False)
             activity.set_class(bool(parts), "-busy")  # not on the screen: that would restyle every turn
 
     def retranslate(self) -> None:

@@ -15,7 +15,9 @@ from g2d_tui.keys import bind
 class ConfirmScreen(ModalScreen[str | None]):
     """Ask ``body``; dismiss with the chosen answer's id (None on escape).
 
-    The title and body are plain text (they may hold a conversation's title or a path), never markup.
+    Title, body and labels are shown as plain text (they may quote a URL, a path or a
+    server's name), never as markup. ``focus`` names the answer focused first (the
+    first one by default): a question about a risk focuses the safe answer.
     """
 
     DEFAULT_CSS = """
@@ -27,11 +29,12 @@ class ConfirmScreen(ModalScreen[str | None]):
     """
     BINDINGS = [bind("escape", "cancel", "cancel_dialog")]
 
-    def __init__(self, title: str, body: str, answers: list[tuple[str, str, str]]) -> None:
+    def __init__(self, title: str, body: str, answers: list[tuple[str, str, str]], *, focus: str | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
         self.answers = answers
+        self.focus_answer = focus
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -39,10 +42,11 @@ class ConfirmScreen(ModalScreen[str | None]):
             yield Static(Content(self.body), id="confirm-body")
             with Horizontal():
                 for answer_id, label, variant in self.answers:
-                    yield Button(label, id=f"answer-{answer_id}", variant=variant)  # type: ignore[arg-type]
+                    yield Button(Content(label), id=f"answer-{answer_id}", variant=variant)  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        wanted = self.query_one_optional(f"#answer-{self.focus_answer}", Button) if self.focus_answer else None
+        (wanted or self.query(Button).first()).focus()
 
     @on(Button.Pressed)
     def _answered(self, event: Button.Pressed) -> None:

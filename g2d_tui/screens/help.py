@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -54,6 +56,22 @@ def _display(keys: str) -> str:
     return " / ".join(key.strip() for key in keys.split(","))
 
 
+def code_cell(text: str) -> str:
+    """``text`` as a Markdown code span that stays one table cell, shown literally: the
+    fence is longer than any run of backticks inside, and pipes are escaped (a table
+    splits cells on them even inside code). Keys come from the user's ``[keymap]``."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def text_cell(text: str) -> str:
+    """Prose in one table cell: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def help_markdown(keymap: dict[str, str]) -> str:
     """The help text: one table per group of bindings, then the slash commands."""
     lines = [f"# {t('help.title')}", ""]
@@ -63,7 +81,7 @@ def help_markdown(keymap: dict[str, str]) -> str:
             if not isinstance(item, Binding) or not item.id:
                 continue
             keys = keymap.get(item.id, item.key_display or item.key)
-            lines.append(f"| `{_display(keys)}` | {t(f'binding_tip.{item.id}')} | `{item.id}` |")
+            lines.append(f"| {code_cell(_display(keys))} | {text_cell(t(f'binding_tip.{item.id}'))} | {code_cell(item.id)} |")
         lines.append("")
     lines += [f"## {t('help.group.slash')}", "", t("help.slash"), "", f"## {t('help.group.keymap')}", "", t("help.keymap")]
     return "\n".join(lines)
@@ -86,7 +104,7 @@ class HelpScreen(ModalScreen[None]):
 
         with VerticalScroll():
             yield Markdown(help_markdown(self.app._keymap))
-            yield Static(t("help.close"), id="help-close")
+            yield Static(Content(t("help.close")), id="help-close")
         yield Footer(compact=True)  # "esc Close" in sight, not only at the end of the scroll
 
     def on_mount(self) -> None:

@@ -178,6 +178,7 @@ class ImagineFlow:
         """Ask Gemini for a prompt (unless the run has one), draw, show, save."""
         run = entry.run
         try:
+            await self.app.key_guard.confirm(chat=run.prompt is None, images=True)  # plain http elsewhere: the user says first
             if run.edit_of is not None:
                 await self._edit(entry, renderer)
             else:

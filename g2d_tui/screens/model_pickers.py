@@ -105,6 +105,8 @@ class ModelPickers:
 
     async def _load_chat_models(self) -> None:
         """Fill the chat model picker from the API; on failure keep the configured model."""
+        if self.app.key_guard.pending(chat=True):
+            return  # the key would go out unencrypted: the list waits for the user's yes
         try:
             models = await self.app.gemini.list_models()
         except ServiceError as error:
@@ -125,6 +127,8 @@ class ModelPickers:
         from g2d_tui.services.images import list_models
 
         backend = self.app.settings.images.backend
+        if self.app.key_guard.pending(images=True):
+            return  # the key would go out unencrypted: the list waits for the user's yes
         try:
             listed = await list_models(self.app.image_backend)
         except ServiceError:

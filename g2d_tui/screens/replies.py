@@ -47,6 +47,7 @@ class ReplyFlow:
         failed: ServiceError | None = None
         hooks.announce("reply_started")
         try:
+            await screen.app.key_guard.confirm(chat=True)  # plain http elsewhere: the user says first
             async for chunk in gemini.stream(text):
                 reply.turn.text += chunk
                 widget = self._widget(reply)

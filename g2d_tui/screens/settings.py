@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -21,10 +22,21 @@ from g2d_tui.screens.confirm import ConfirmScreen
 from g2d_tui.screens.settings_form import ALL_FIELDS, FORM, FormField
 from g2d_tui.services.images import defaults as image_defaults
 from g2d_tui.services.images import honours
-from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce, section_of
+from g2d_tui.services.sanitize import clean_line
+from g2d_tui.services.transport_safety import key_exposed
+from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce, image_section, section_of
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from g2d_tui.app import G2DApp
+
+KEYED_URLS = {
+    ("gemini", "base_url"): "gemini",
+    (image_section("huggingface"), "base_url"): "huggingface",
+    (image_section("huggingface"), "hub_url"): "huggingface",
+}
+"""URL fields whose server gets a key (the catalogue's ``transport.key.<name>``)."""
 
 
 class SettingsScreen(Screen[None]):
@@ -54,16 +66,16 @@ class SettingsScreen(Screen[None]):
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(t("settings.title"), id="settings-title")
+        yield Static(Content(t("settings.title")), id="settings-title")
         with VerticalScroll(id="settings-form"):
             for section, form_fields in FORM.items():
-                yield Static(t(f"settings.section.{section}"), classes="section-title", id=f"section-{section}")
+                yield Static(Content(t(f"settings.section.{section}")), classes="section-title", id=f"section-{section}")
                 for item in form_fields:
                     yield from self._row(item)
         with Horizontal(id="settings-actions"):
             yield Static("", id="settings-status")
-            yield Button(t("settings.button.revert"), id="revert", variant="default")
-            yield Button(t("settings.button.save"), id="save", variant="primary")
+            yield Button(Content(t("settings.button.revert")), id="revert", variant="default")
+            yield Button(Content(t("settings.button.save")), id="save", variant="primary")
         yield Footer(compact=True)
 
     def _row(self, item: FormField) -> ComposeResult:
@@ -75,15 +87,17 @@ class SettingsScreen(Screen[None]):
         ignored = self._ignored(item, backend)
         row.set_class(ignored, "-ignored")
         with row:
-            yield Label(t(item.label_key), classes="field-label", id=f"label-{item.widget_id}")
+            yield Label(Content(t(item.label_key)), classes="field-label", id=f"label-{item.widget_id}")
             with Vertical(classes="field-body"):
                 with Horizontal(classes="field-control"):
                     control = self._control(item, value)
                     control.disabled = ignored
                     yield control
                     if item.kind == "secret":
-                        yield Button(t("settings.button.show"), id=f"show-{item.widget_id}", classes="show-secret", compact=True)
-                yield Static(self._hint(item), classes="field-hint", id=f"hint-{item.widget_id}")
+                        yield Button(Content(t("settings.button.show")), id=f"show-{item.widget_id}", classes="show-secret", compact=True)
+                hint = Static(Content(self._hint(item, value)), classes="field-hint", id=f"hint-{item.widget_id}")
+                hint.set_class(self._key_exposed(item, value), "-warning")
+                yield hint
 
     def _control(self, item: FormField, value: Any):
         widget_id = item.widget_id
@@ -92,7 +106,7 @@ class SettingsScreen(Screen[None]):
         if item.kind == "choice":
             options = self._choices(item)
             if value not in [option[1] for option in options]:
-                options.append((str(value), value))
+                options.append((_plain(str(value)), value))
             return Select(options, value=value, allow_blank=False, id=widget_id, compact=True)
         suggester = None
         if item.kind == "chat_model":
@@ -110,17 +124,20 @@ class SettingsScreen(Screen[None]):
             compact=True,
         )
 
-    def _choices(self, item: FormField) -> list[tuple[str, str]]:
+    def _choices(self, item: FormField) -> list[tuple[Text, str]]:
         if item.name == "language":
-            return [(t("settings.language_auto"), ""), *((name, code) for code, name in LANGUAGES.items())]
-        if item.name == "theme":
+            pairs = [(t("settings.language_auto"), ""), *((name, code) for code, name in LANGUAGES.items())]
+        elif item.name == "theme":
             names = [name for name in self.app.available_themes if not name.startswith("textual-ansi")] or list(THEMES)
-            return [(name, name) for name in sorted(names)]
-        if item.name == "provider":
-            return [(t("settings.provider_auto") if name == "auto" else name, name) for name in image_defaults.HF_PROVIDERS]
-        return [(t(f"settings.backend.{name}"), name) for name in IMAGE_BACKENDS]
+            pairs = [(name, name) for name in sorted(names)]
+        elif item.name == "provider":
+            pairs = [(t("settings.provider_auto") if name == "auto" else name, name) for name in image_defaults.HF_PROVIDERS]
+        else:
+            pairs = [(t(f"settings.backend.{name}"), name) for name in IMAGE_BACKENDS]
+        return [(_plain(label), value) for label, value in pairs]
 
-    def _hint(self, item: FormField) -> str:
+    def _override(self, item: FormField) -> tuple[str, str]:
+        """(value, variable) of the environment variable that overrides ``item``, if set."""
         env = self.environment
         overrides = {
             ("gemini", "api_key"): (env.gemini_api_key, env.gemini_key_var),
@@ -132,7 +149,29 @@ class SettingsScreen(Screen[None]):
             ("comfyui", "base_url"): (env.comfyui_url, "G2D_COMFYUI_URL"),
         }
         value, var = overrides.get((item.backend or item.section, item.name), ("", ""))
-        if value:
+        return (value, var) if value else ("", "")
+
+    def _exposed_url(self, item: FormField, value: Any) -> str:
+        """The URL ``item`` sends a key to in clear text (the environment's when it overrides
+        ``value``), or "" when ``item`` is no such URL or the key would be safe."""
+        if (item.section, item.name) not in KEYED_URLS:
+            return ""
+        url = self._override(item)[0] or str(value)
+        return url if key_exposed(url) else ""
+
+    def _key_exposed(self, item: FormField, value: Any) -> bool:
+        return bool(self._exposed_url(item, value))
+
+    def _hint(self, item: FormField, value: Any = None) -> str:
+        """The line under ``item`` (``value``: what the field holds now, when known)."""
+        if value is None and self.is_mounted:
+            value = self._raw_value(item)
+        url = self._exposed_url(item, "" if value is None else value)
+        if url:
+            key = t(f"transport.key.{KEYED_URLS[(item.section, item.name)]}")
+            return t("transport.hint", key=key, url=clean_line(url, 80))
+        _, var = self._override(item)
+        if var:
             return t("settings.hint.env_override", var=var)
         backend = self._selected_backend()
         if self._ignored(item, backend):
@@ -165,7 +204,7 @@ class SettingsScreen(Screen[None]):
                 self.query_one(f"#{item.widget_id}").disabled = ignored
                 self.query_one(f"#row-{item.widget_id}").set_class(ignored, "-ignored")
                 if item.widget_id not in self.errors:
-                    self.query_one(f"#hint-{item.widget_id}", Static).update(self._hint(item))
+                    self._refresh_hint(item)
 
     # -- reading the form ---------------------------------------------------------------
 
@@ -202,12 +241,19 @@ class SettingsScreen(Screen[None]):
         row = self.query_one(f"#row-{item.widget_id}")
         if message:
             self.errors[item.widget_id] = message
-            hint.update(f"✗ {message}")
+            hint.update(Content(f"✗ {message}"))  # messages quote what was typed: never markup
+            hint.remove_class("-warning")
         else:
             self.errors.pop(item.widget_id, None)
-            hint.update(self._hint(item))
+            self._refresh_hint(item)
         row.set_class(bool(message), "-invalid")
         self._update_status()
+
+    def _refresh_hint(self, item: FormField) -> None:
+        value = self._raw_value(item)
+        hint = self.query_one(f"#hint-{item.widget_id}", Static)
+        hint.update(Content(self._hint(item, value)))
+        hint.set_class(self._key_exposed(item, value), "-warning")
 
     def _refresh_dirty(self) -> None:
         self.dirty = any(str(self._raw_value(item)) != str(self._saved_value(item)) for item in ALL_FIELDS)
@@ -225,11 +271,11 @@ class SettingsScreen(Screen[None]):
             return
         status = self.query_one("#settings-status", Static)
         if self.errors:
-            status.update(t("settings.status.errors", count=len(self.errors)))
+            status.update(Content(t("settings.status.errors", count=len(self.errors))))
         elif self.dirty:
-            status.update(t("settings.status.unsaved"))
+            status.update(Content(t("settings.status.unsaved")))
         else:
-            status.update(t("settings.status.saved_path", path=display_path(self.app.store.path)))
+            status.update(Content(t("settings.status.saved_path", path=display_path(self.app.store.path))))
 
     def _field(self, widget_id: str | None) -> FormField | None:
         return next((item for item in ALL_FIELDS if item.widget_id == widget_id), None)
@@ -287,9 +333,9 @@ class SettingsScreen(Screen[None]):
         for item in ALL_FIELDS:
             if item.kind == "secret":
                 self.query_one(f"#{item.widget_id}", Input).password = not visible
-                self.query_one(f"#show-{item.widget_id}", Button).label = t(
+                self.query_one(f"#show-{item.widget_id}", Button).label = Content(t(
                     "settings.button.hide" if visible else "settings.button.show"
-                )
+                ))
 
     def action_save(self) -> None:
         new, errors = self.collect()
@@ -360,20 +406,28 @@ class SettingsScreen(Screen[None]):
         return True
 
     def retranslate(self) -> None:
-        self.query_one("#settings-title", Static).update(t("settings.title"))
+        self.query_one("#settings-title", Static).update(Content(t("settings.title")))
         for section in FORM:
-            self.query_one(f"#section-{section}", Static).update(t(f"settings.section.{section}"))
+            self.query_one(f"#section-{section}", Static).update(Content(t(f"settings.section.{section}")))
         for item in ALL_FIELDS:
-            self.query_one(f"#label-{item.widget_id}", Label).update(t(item.label_key))
+            self.query_one(f"#label-{item.widget_id}", Label).update(Content(t(item.label_key)))
             if item.widget_id not in self.errors:
-                self.query_one(f"#hint-{item.widget_id}", Static).update(self._hint(item))
+                self._refresh_hint(item)
         for item in ALL_FIELDS:
             if item.kind == "choice" and item.name != "theme":
                 select = self.query_one(f"#{item.widget_id}", Select)
                 value = select.value
                 select.set_options(self._choices(item))
                 select.value = value
-        self.query_one("#save", Button).label = t("settings.button.save")
-        self.query_one("#revert", Button).label = t("settings.button.revert")
+        self.query_one("#save", Button).label = Content(t("settings.button.save"))
+        self.query_one("#revert", Button).label = Content(t("settings.button.revert"))
         self.watch_secrets_visible(self.secrets_visible)
         self._update_status()
+
+
+def _plain(label: str) -> Text:
+    """A Select option's label as plain text. Rich ``Text`` rather than ``Content``: both
+    are never parsed as markup, and Select's type-to-search only reads str and Text."""
+    from rich.text import Text
+
+    return Text(label)

@@ -11,7 +11,14 @@ which some resolvers send to loopback and others do not, count as other hosts.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from g2d_tui.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from g2d_tui.settings.model import Effective
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -51,3 +58,63 @@ def key_exposed(url: str) -> bool:
     except ValueError:
         return True
     return not is_loopback_host(host)
+
+
+# -- which requests would send a key in clear text ------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyDestination:
+    """A server that would get a key over plain http: ``key`` is ``gemini`` (the Gemini API
+    key) or ``huggingface`` (the Hugging Face token)."""
+
+    key: str
+    url: str
+
+    @property
+    def origin(self) -> str:
+        """``http://host:port`` (lowercase host): what a user's "send anyway" is remembered by."""
+        try:
+            parts = urlsplit(self.url.strip())
+            host = (parts.hostname or "").lower()
+            port = parts.port or 80
+        except ValueError:
+            return self.url.strip().lower()
+        return f"http://{host}:{port}"
+
+
+def key_destinations(
+    resolved: Effective, image_backend: str, *, hf_provider: str = "auto", chat: bool = False, images: bool = False
+) -> list[KeyDestination]:
+    """The servers a request would send a key to unencrypted (see :func:`key_exposed`).
+
+    Args:
+        resolved: the settings with the environment laid over them.
+        image_backend: ``settings.images.backend``.
+        chat: the request talks to Gemini (a message, the model list, an /imagine's prompt).
+        images: the request draws (or lists) with ``image_backend``. A1111 and ComfyUI get
+            no key, so their URLs never count.
+        hf_provider: the Hugging Face provider; only ``auto`` asks the Hub (``hf_hub_url``).
+    """
+    candidates: list[KeyDestination] = []
+    if (chat or (images and image_backend == "gemini")) and resolved.gemini_api_key:
+        candidates.append(KeyDestination("gemini", resolved.gemini_base_url))
+    if images and image_backend == "huggingface" and resolved.hf_token:
+        candidates.append(KeyDestination("huggingface", resolved.hf_base_url))
+        if hf_provider == "auto":
+            candidates.append(KeyDestination("huggingface", resolved.hf_hub_url))
+    found: list[KeyDestination] = []
+    for destination in candidates:
+        if key_exposed(destination.url) and all((d.key, d.origin) != (destination.key, destination.origin) for d in found):
+            found.append(destination)
+    return found
+
+
+class KeyNotSent(ServiceError):
+    """The user chose not to send a key unencrypted: the request was not made."""
+
+    def __init__(self, destination: KeyDestination) -> None:
+        from g2d_tui.services.sanitize import clean_line
+
+        super().__init__("transport.not_sent", url=clean_line(destination.origin, 120))
+        self.destination = destination

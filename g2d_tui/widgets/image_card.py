@@ -184,7 +184,7 @@ class ImageCard(Vertical):
         self.run: ImageRun = entry.run
         self._frame = 0
         self._spinning_words: str | None = None
-        self.border_title = t("imagine.title")
+        self.border_title = Content(t("imagine.title"))
 
     # -- what tests and the flow read -------------------------------------------------------
 
@@ -223,7 +223,7 @@ class ImageCard(Vertical):
         yield Static("", classes="card-saved")
         with Horizontal(classes="card-actions"):
             for name in self.BUTTONS:
-                yield Button(t(f"imagine.button.{name}"), classes=f"card-{name}", compact=True, disabled=True)
+                yield Button(Content(t(f"imagine.button.{name}")), classes=f"card-{name}", compact=True, disabled=True)
 
     async def on_mount(self) -> None:
         self._timer = self.set_interval(0.1, self._tick, pause=not self.run.working)
@@ -340,9 +340,9 @@ class ImageCard(Vertical):
         self._spinning_words = words
 
     def retranslate(self) -> None:
-        self.border_title = t("imagine.title")
+        self.border_title = Content(t("imagine.title"))
         for name in self.BUTTONS:
-            self.query_one(f".card-{name}", Button).label = t(f"imagine.button.{name}")
+            self.query_one(f".card-{name}", Button).label = Content(t(f"imagine.button.{name}"))
         self.sync()
 
     @on(Button.Pressed)

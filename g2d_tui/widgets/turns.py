@@ -38,18 +38,18 @@ class UserPrompt(Static):
         super().__init__(Content(entry.turn.text), classes="turn")
         self.entry = entry
         self.text = entry.turn.text
-        self.border_title = t("chat.you")
+        self.border_title = Content(t("chat.you"))
         if entry.turn.state == "failed":
             self.mark_failed()
 
     def mark_failed(self) -> None:
         self.add_class("-failed")
-        self.border_subtitle = t("chat.not_delivered")
+        self.border_subtitle = Content(t("chat.not_delivered"))
 
     def retranslate(self) -> None:
-        self.border_title = t("chat.you")
+        self.border_title = Content(t("chat.you"))
         if self.has_class("-failed"):
-            self.border_subtitle = t("chat.not_delivered")
+            self.border_subtitle = Content(t("chat.not_delivered"))
 
     @classmethod
     def estimate(cls, entry: Entry, width: int) -> int:
@@ -81,7 +81,7 @@ class GeminiReply(Vertical):
         self._flush_timer: Timer | None = None
         self._flush_lock = asyncio.Lock()
         self._stream = None
-        self.border_title = t("chat.gemini", model=self.model)
+        self.border_title = Content(t("chat.gemini", model=self.model))  # a model id: never markup
 
     @property
     def streaming(self) -> bool:
@@ -219,14 +219,14 @@ class GeminiReply(Vertical):
             # restyle every block, once per class changed (~20 ms each for a long reply).
             self.app.stylesheet.update_nodes([self, status], animate=True)
         if state == "cancelled":
-            status.update(t("chat.reply_cancelled"))
+            status.update(Content(t("chat.reply_cancelled")))
         elif state in ("truncated", "failed") and self.entry.key:
             status.update(Content(t(self.entry.key, **self.entry.params)))
         else:
             status.update("")
 
     def retranslate(self) -> None:
-        self.border_title = t("chat.gemini", model=self.model)
+        self.border_title = Content(t("chat.gemini", model=self.model))  # a model id: never markup
         self._show_state()
 
     @classmethod
