@@ -69,9 +69,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 
 async def ask(question: str, args: argparse.Namespace, context: Context) -> int:
+    from g2d_tui.cli.runner import warn_about_plain_http
     from g2d_tui.cli.services import gemini_config
     from g2d_tui.services.gemini import GeminiChat
 
+    warn_about_plain_http(context, context.settings, chat=True)
     chat = GeminiChat(gemini_config(context.settings, context.environment, model=args.model))
     try:
         if args.json:

@@ -109,6 +109,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 
 async def imagine(request: str, args: argparse.Namespace, context: Context) -> int:
+    from g2d_tui.cli.runner import warn_about_plain_http
     from g2d_tui.cli.services import build_image_backend, gemini_config, record_picture
     from g2d_tui.services import image_store
     from g2d_tui.services.gemini import GeminiChat, ImagePrompt
@@ -126,6 +127,7 @@ async def imagine(request: str, args: argparse.Namespace, context: Context) -> i
         images.width, images.height = args.size
     folder = Path(args.out if args.out is not None else images.save_dir).expanduser()
     stdout, status = context.streams.stdout, StatusLine(context.streams.stderr)
+    warn_about_plain_http(context, settings, chat=not args.no_expand, images=True)
     backend = build_image_backend(settings, context.environment)
     chat = None
     try:

@@ -111,3 +111,19 @@ def _silence_stdout(stdout: TextIO) -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def warn_about_plain_http(context: Context, settings: Settings, *, chat: bool = False, images: bool = False) -> None:
+    """Say on stderr, before the request, where a key would go unencrypted (plain http to
+    another machine): a script cannot be asked, but its user is told."""
+    from g2d_tui.cli.output import report
+    from g2d_tui.i18n import t
+    from g2d_tui.services.sanitize import clean_line
+    from g2d_tui.services.transport_safety import key_destinations
+    from g2d_tui.settings.model import effective
+
+    resolved = effective(settings, context.environment)
+    provider = settings.images.huggingface.provider
+    for destination in key_destinations(resolved, settings.images.backend, hf_provider=provider, chat=chat, images=images):
+        key = t(f"transport.key.{destination.key}")
+        report(context.streams.stderr, t("transport.cli_warning", key=key, url=clean_line(destination.origin, 120)))

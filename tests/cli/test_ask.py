@@ -104,3 +104,28 @@ def test_the_settings_language_applies_to_messages(tmp_path):
     ran = run_command("ask", "--config", str(config), "oi", stdin="")
     assert ran.code == 3
     assert ran.stderr.startswith("g2d-tui: Ainda não há chave de API do Gemini.")
+
+
+def test_a_key_going_over_plain_http_to_another_machine_is_warned_about_first(tmp_path):
+    """A script cannot be asked; its user is told on stderr (before the request, which this
+    test does not make: the host is not loopback)."""
+    import io
+
+    from g2d_tui.cli.runner import Context, Streams, warn_about_plain_http
+    from g2d_tui.settings.model import Environment
+    from g2d_tui.settings.store import SettingsStore
+
+    config = settings_file(tmp_path / "config.toml", gemini_url="http://gemini.example.invalid:9")
+    settings = SettingsStore(config).load().settings
+    stderr = io.StringIO()
+    context = Context(settings, Environment.from_environ({}), Streams(io.StringIO(), io.StringIO(), stderr), str(config))
+    warn_about_plain_http(context, settings, chat=True, images=True)
+    lines = stderr.getvalue().splitlines()
+    assert len(lines) == 1  # the Gemini key; the Hugging Face one goes to the loopback fake
+    assert "your Gemini API key goes unencrypted (plain http) to http://gemini.example.invalid:9" in lines[0]
+
+
+def test_no_warning_for_https_or_this_machine(config, fake_gemini):
+    fake_gemini.enqueue(Reply(["fine"]))
+    ran = run_command("ask", "--config", config, "hi", stdin="")
+    assert ran.code == 0 and "unencrypted" not in ran.stderr
