@@ -224,8 +224,8 @@ class ChatScreen(Screen[None]):
         if isinstance(parsed, slash.Edit):
             await self._edit(parsed.instruction, event.text)
         elif isinstance(parsed, slash.Imagine):
-            await self.log_view.add(Entry(Turn("user", event.text.strip())))
-            await self.pictures.imagine(parsed.request, event.text)
+            asked_by = await self.log_view.add(Entry(Turn("user", event.text.strip())))
+            await self.pictures.imagine(parsed.request, event.text, asked_by)
         else:
             await self.replies.send(parsed.text, event.text)
 
@@ -242,9 +242,9 @@ class ChatScreen(Screen[None]):
             self.notify(t("imagine.edit_nothing"), severity="warning")
             self.prompt_input.restore(typed)
             return
-        await self.log_view.add(Entry(Turn("user", typed.strip())))
+        asked_by = await self.log_view.add(Entry(Turn("user", typed.strip())))
         try:
-            await self.pictures.edit(source, instruction, typed)
+            await self.pictures.edit(source, instruction, typed, asked_by)
         except ServiceError as error:
             self.notify(error.message(), severity="error")
             self.prompt_input.restore(typed)
@@ -271,16 +271,13 @@ class ChatScreen(Screen[None]):
         """A picture of ``entry`` was written to its file: the gallery keeps it."""
         self.session.picture_saved(entry.turn, picture)
 
-    def prompt_failed(self, entry: Entry, typed: str) -> None:
+    def prompt_failed(self, asked_by: Entry | None, typed: str) -> None:
         """An /imagine failed: its line is marked, the text goes back into the input."""
-        index = self.log_view.entries.index(entry)
-        for previous in reversed(self.log_view.entries[:index]):
-            if previous.role == "user":
-                previous.turn.state = "failed"
-                widget = self.log_view.widget_of(previous)
-                if isinstance(widget, UserPrompt):
-                    widget.mark_failed()
-                break
+        if asked_by is not None:
+            asked_by.turn.state = "failed"
+            widget = self.log_view.widget_of(asked_by)
+            if isinstance(widget, UserPrompt):
+                widget.mark_failed()
         self.prompt_input.restore(typed)
 
     # -- cards -----------------------------------------------------------------------------

@@ -62,9 +62,9 @@ class ImagineFlow:
 
     # -- starting ------------------------------------------------------------------------
 
-    async def imagine(self, request: str, typed: str) -> Entry:
+    async def imagine(self, request: str, typed: str, asked_by: Entry | None = None) -> Entry:
         """``/imagine request``: Gemini writes the prompt, the backend draws it."""
-        return await self._start(ImageRun(request=request, typed=typed))
+        return await self._start(ImageRun(request=request, typed=typed, asked_by=asked_by))
 
     async def again(self, entry: Entry, count: int = 1) -> Entry:
         """The same prompt with new seeds: one picture (new seed) or ``count`` side by side."""
@@ -79,7 +79,7 @@ class ImagineFlow:
         )
         return await self._start(run)
 
-    async def edit(self, source: Entry, instruction: str, typed: str) -> Entry:
+    async def edit(self, source: Entry, instruction: str, typed: str, asked_by: Entry | None = None) -> Entry:
         """``/edit instruction`` on the picture of ``source`` (an image entry): a new card
         whose picture records its parent.
 
@@ -99,7 +99,8 @@ class ImagineFlow:
         else:
             raise ServiceError("imagine.edit_nothing")
         parent_id = next((picture.id for picture in reversed(source.turn.pictures) if picture.id is not None), None)
-        edit = ImageRun(request=instruction, typed=typed, prompt=ImagePrompt(instruction, ""), edit_of=picture, parent_id=parent_id)
+        edit = ImageRun(request=instruction, typed=typed, prompt=ImagePrompt(instruction, ""), edit_of=picture,
+                        parent_id=parent_id, asked_by=asked_by)
         return await self._start(edit)
 
     def latest_picture(self, focused=None) -> Entry | None:
@@ -197,6 +198,8 @@ class ImagineFlow:
             raise
         finally:
             self.screen.imagining -= 1
+            if run.asked_by is not None:
+                self.screen.turn_ended(run.asked_by)
             self.screen.turn_ended(entry)
         hooks.announce("cards_archived", archived=False)
 
@@ -277,7 +280,7 @@ class ImagineFlow:
         self._set_status(entry, "error", error.key, **error.params)
         self.screen.notify(error.message(), severity="error", timeout=8)
         if run.typed:
-            self.screen.prompt_failed(entry, run.typed)
+            self.screen.prompt_failed(run.asked_by, run.typed)
 
     # -- pictures on screen ----------------------------------------------------------------
 

@@ -79,6 +79,8 @@ class ImageRun:
     """What the user asked for (the /imagine text, the /edit instruction)."""
     typed: str = ""
     """The input as typed, given back when the run fails."""
+    asked_by: Entry | None = None
+    """The user's /imagine (or /edit) line: stored with the run, marked failed with it."""
     count: int = 1
     """Pictures asked for (variations make several, side by side)."""
     seeds: list[int] = field(default_factory=list)
