@@ -41,7 +41,6 @@ class ModelPickers:
         self.screen = screen
         self._mounted = False
         self._open_when_mounted: str | None = None
-        self._opened: Select | None = None
         self._listed_image_models: list[str] = []
         """What the active backend's server listed (A1111 checkpoints, Gemini image models...)."""
 
@@ -82,14 +81,23 @@ class ModelPickers:
         if picker is None:
             self._open_when_mounted = picker_id
             return
-        self._opened = picker
         picker.focus()
         picker.action_show_overlay()
 
     def _expanded_changed(self, expanded: bool) -> None:
-        if not expanded and self._opened is not None:
-            self._opened = None
-            self.screen.call_after_refresh(self.screen.prompt_input.focus)
+        if not expanded:
+            # After the refresh: the Select focuses itself once its list closes.
+            self.screen.call_after_refresh(self._focus_message_box)
+
+    def _focus_message_box(self) -> None:
+        """A picker's list closed (picked, escaped, clicked away): back to typing — unless
+        the other picker is open now (F3 then F4) or the focus went somewhere else."""
+        pickers = list(self.screen.query("#top-bar Select").results(Select))
+        if any(picker.expanded for picker in pickers):
+            return
+        focused = self.screen.focused
+        if focused is None or any(picker in focused.ancestors_with_self for picker in pickers):
+            self.screen.prompt_input.focus()
 
     def _set(self, picker_id: str, options: list[tuple[Content, str]], value: str) -> None:
         """Fill a picker without it reporting a change: only the user's picks are saved."""
