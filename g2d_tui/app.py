@@ -68,6 +68,8 @@ class G2DApp(App[None]):
         """The ``[keymap]`` as applied: unknown ids and unbindable keys left out, quit reachable."""
         self.load_problems = [*loaded.problems, *self.keymap_check.problems]
         self.config_backup: Path | None = loaded.backup
+        self.settings_file_exists = loaded.found
+        """Whether the settings were ever written (or read from a file): the settings screen says which."""
         self.extra_config = loaded.extra
         self.environment = environment or Environment.from_environ()
         self.language_from_cli = language_from_cli
@@ -215,12 +217,15 @@ class G2DApp(App[None]):
 
     # -- settings -----------------------------------------------------------------------
 
-    def missing_keys(self) -> list[str]:
-        """Catalogue keys of the notes for keys that are not configured anywhere."""
-        resolved, missing = self.effective, []
+    def missing_keys(self, settings: Settings | None = None) -> list[str]:
+        """Catalogue keys of the notes for keys that are not configured anywhere: in
+        ``settings`` (the app's own by default) or the environment. Only what the selected
+        image backend needs counts."""
+        settings = settings or self.settings
+        resolved, missing = effective(settings, self.environment), []
         if not resolved.gemini_api_key:
             missing.append("keys.missing_gemini")
-        if self.settings.images.backend == "huggingface" and not resolved.hf_token:
+        if settings.images.backend == "huggingface" and not resolved.hf_token:
             missing.append("keys.missing_hf")
         return missing
 
@@ -231,6 +236,7 @@ class G2DApp(App[None]):
             OSError: the file could not be written; nothing was applied.
         """
         await asyncio.to_thread(self.store.save, new, self.extra_config)
+        self.settings_file_exists = True
         old, self.settings = self.settings, new
         self.load_problems = []
         await self.rebuild_services()

@@ -66,6 +66,8 @@ class LoadResult:
     """Unknown tables and keys, written back untouched."""
     migrated: bool = False
     """The file had an older layout; :meth:`SettingsStore.load` rewrites it in the new one."""
+    found: bool = True
+    """A settings file was there to read (False: nothing was saved yet, or it could not be reached)."""
 
 
 class SettingsStore:
@@ -80,13 +82,13 @@ class SettingsStore:
         try:
             raw_bytes = self.path.read_bytes()
         except FileNotFoundError:
-            return LoadResult(Settings())
+            return LoadResult(Settings(), found=False)
         except IsADirectoryError:
-            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": "directory"})])
+            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": "directory"})], found=False)
         except OSError as error:
             blocking = _file_in_the_way(self.path.parent)
             reason: object = FieldError("config.folder_is_file", path=_shown(blocking)) if blocking else error.strerror or type(error).__name__
-            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": reason})])
+            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": reason})], found=False)
         try:
             data = tomllib.loads(raw_bytes.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
