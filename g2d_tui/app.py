@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
-from g2d_tui import crash, hooks, i18n
+from g2d_tui import crash, hooks, i18n, textual_words
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes, validate_keymap
 from g2d_tui.paths import display_path, styles_dir
@@ -58,6 +58,7 @@ class G2DApp(App[None]):
         from g2d_tui.screens.help import binding_owners, known_binding_ids
 
         retranslate_classes(*binding_owners())  # labels follow the language set before the app was made
+        textual_words.translate_bindings()
         super().__init__()
         secrets.install_log_filter()
         self.crash_state = crash.CrashState()
@@ -267,10 +268,12 @@ class G2DApp(App[None]):
         from g2d_tui.screens.help import binding_owners
 
         retranslate_classes(*binding_owners())  # screens opened later copy these
+        textual_words.translate_bindings()
         for node in [self, *self.screen_stack]:
             retranslate(node)
             for widget in node.walk_children() if isinstance(node, Screen) else ():
                 retranslate(widget)
+                textual_words.translate_bindings([widget])
                 if hasattr(widget, "retranslate"):
                     widget.retranslate()
             if isinstance(node, Screen) and hasattr(node, "retranslate"):
@@ -323,7 +326,20 @@ class G2DApp(App[None]):
         from textual.command import CommandPalette
 
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder=t("command.palette_placeholder"), id="--command-palette"))
+            self.push_screen(textual_words.Palette(placeholder=t("command.palette_placeholder"), id="--command-palette"))
+
+    def search_themes(self) -> None:
+        """The theme picker (palette command "Theme"), worded in the user's language."""
+        from textual.theme import ThemeProvider
+
+        self.push_screen(textual_words.Palette(providers=[ThemeProvider], placeholder=t("command.theme_placeholder")))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c outside a text field: say how to quit (Textual's toast, translated and plain)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(t("textual.quit_body", key=key), title=t("textual.quit_title"))
+                return
 
     def action_open_images_folder(self) -> None:
         folder = Path(self.settings.images.save_dir).expanduser()
