@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.content import Content
 from textual.widgets import Select
 
 from g2d_tui import hooks
 from g2d_tui.services.errors import ServiceError
+from g2d_tui.widgets.model_name import ModelName
 
 if TYPE_CHECKING:
     from g2d_tui.screens.chat import ChatScreen
@@ -24,14 +24,15 @@ MAX_OPTIONS = 500
 """Models shown in a picker: a server listing thousands must not make it slow to open."""
 
 
-def _options(names: list[str], current: str) -> list[tuple[Content, str]]:
+def _options(names: list[str], current: str) -> list[tuple[ModelName, str]]:
     from g2d_tui.i18n import t
 
     names = list(dict.fromkeys(names))[:MAX_OPTIONS]
     if current not in names:
         names.insert(0, current)
-    # Content: a name is never markup. An empty name is the server's own default.
-    return [(Content(name or t("chat.image_model_default")), name) for name in names]
+    # ModelName: plain text (a name is never markup), shortened in the middle in the closed
+    # box and whole in the open list. An empty name is the server's own default.
+    return [(ModelName(name or t("chat.image_model_default")), name) for name in names]
 
 
 class ModelPickers:
@@ -99,7 +100,7 @@ class ModelPickers:
         if focused is None or any(picker in focused.ancestors_with_self for picker in pickers):
             self.screen.prompt_input.focus()
 
-    def _set(self, picker_id: str, options: list[tuple[Content, str]], value: str) -> None:
+    def _set(self, picker_id: str, options: list[tuple[ModelName, str]], value: str) -> None:
         """Fill a picker without it reporting a change: only the user's picks are saved."""
         picker = self.picker(picker_id)
         if picker is None:
