@@ -84,7 +84,8 @@ class SettingsStore:
         except FileNotFoundError:
             return LoadResult(Settings(), found=False)
         except IsADirectoryError:
-            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": "directory"})], found=False)
+            reason = FieldError("config.path_is_folder", path=_shown(self.path))
+            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": reason})], found=False)
         except OSError as error:
             blocking = _file_in_the_way(self.path.parent)
             reason: object = FieldError("config.folder_is_file", path=_shown(blocking)) if blocking else error.strerror or type(error).__name__
@@ -119,6 +120,11 @@ class SettingsStore:
         document = _merge(extra or {}, _serialisable(settings))
         text = tomli_w.dumps(document)
         _make_private_folder(self.path.parent)
+        if self.path.is_dir():  # os.replace would say only "Is a directory"
+            from g2d_tui.i18n import t
+            from g2d_tui.paths import display_path
+
+            raise IsADirectoryError(errno.EISDIR, t("config.path_is_folder", path=_shown(display_path(self.path))), str(self.path))
         descriptor, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.path.parent)
         try:
             os.fchmod(descriptor, 0o600)
