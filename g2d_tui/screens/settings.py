@@ -143,7 +143,7 @@ class SettingsScreen(Screen[None]):
         return t(item.hint_key)
 
     def on_mount(self) -> None:
-        missing = self._missing_keys()
+        missing = self.app.missing_keys(self.original)  # the form holds the saved settings yet
         first = "#images-huggingface--api-key" if missing == ["keys.missing_hf"] else "#gemini--api-key"
         self.query_one(first, Input).focus()
         self._update_status()
