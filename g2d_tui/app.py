@@ -62,6 +62,8 @@ class G2DApp(App[None]):
         super().__init__()
         secrets.install_log_filter()
         self.crash_state = crash.CrashState()
+        self.shutting_down = False
+        """The app is closing its screens: a widget still mounting may find its children gone."""
         self.store = store
         loaded = loaded or store.load()
         self.settings: Settings = loaded.settings
@@ -182,8 +184,19 @@ class G2DApp(App[None]):
 
     # -- crashes (see g2d_tui.crash) ----------------------------------------------------
 
+    async def _shutdown(self) -> None:
+        self.shutting_down = True
+        await super()._shutdown()
+
     def _handle_exception(self, error: Exception) -> None:
         """Textual's path for an unhandled exception, with a private report written first."""
+        from textual.css.query import NoMatches
+
+        if self.shutting_down and isinstance(error, NoMatches):
+            # Quitting while a screen still mounts (ctrl+q as the first-run settings open):
+            # Textual removes a widget's children before that widget's mount handler has run,
+            # and its query (Select looks for its label) finds nothing. The app is leaving.
+            return
         self.crash_state.record(error)
         super()._handle_exception(error)
 
