@@ -21,7 +21,7 @@ from g2d_tui.screens.settings import SettingsScreen
 from g2d_tui.settings.model import Settings
 from g2d_tui.widgets.image_card import ImageCard
 from tests.fakes.hf_server import Error, Hang
-from tests.ui.helpers import entries, keyed_settings, make_app, quiet, send, settle
+from tests.ui.helpers import entries, keyed_settings, make_app, no_blink, quiet, send, settle
 
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
 LANGUAGES = ["en", "pt-BR"]
@@ -149,6 +149,9 @@ def test_matrix(snap_compare, fake_gemini, fake_hf, monkeypatch, scene, size, la
 
     async def run_before(pilot) -> None:
         await chat_ready(pilot)
+        # Before the scene, not only at the end: the message box caches its lines drawn while
+        # the cursor blinked off, and a text put back into it (a failed /imagine) kept them.
+        no_blink(pilot.app)
         await run(pilot, {"gemini": fake_gemini, "hf": fake_hf})
         quiet(pilot.app)
         await pilot.pause()
