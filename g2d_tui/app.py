@@ -339,13 +339,17 @@ class G2DApp(App[None]):
         from textual.command import CommandPalette
 
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(textual_words.Palette(placeholder=t("command.palette_placeholder"), id="--command-palette"))
+            from g2d_tui.screens.palette import Palette
+
+            self.push_screen(Palette(placeholder=t("command.palette_placeholder"), id="--command-palette"))
 
     def search_themes(self) -> None:
         """The theme picker (palette command "Theme"), worded in the user's language."""
         from textual.theme import ThemeProvider
 
-        self.push_screen(textual_words.Palette(providers=[ThemeProvider], placeholder=t("command.theme_placeholder")))
+        from g2d_tui.screens.palette import Palette
+
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder=t("command.theme_placeholder")))
 
     def action_help_quit(self) -> None:
         """ctrl+c outside a text field: say how to quit (Textual's toast, translated and plain)."""

@@ -2,8 +2,9 @@
 
 Textual writes a few user-visible strings itself: the footer key of an open Select list
 ("Dismiss menu"), the theme picker's placeholder, the command palette's "No matches
-found" and the toast ctrl+c shows. The command palette's placeholder and its commands
-are ours already (``G2DApp.action_command_palette``, ``get_system_commands``).
+found" (``screens/palette.py``) and the toast ctrl+c shows. The command palette's
+placeholder and its commands are ours already (``G2DApp.action_command_palette``,
+``get_system_commands``).
 ``tests/ui/test_textual_strings.py`` renders the screens in Portuguese and looks for every
 English binding description of the Textual classes we use.
 """
@@ -12,11 +13,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
-
-from rich.align import Align
-from rich.text import Text
-from textual.command import CommandList, CommandPalette
-from textual.widgets.option_list import Option
 
 from g2d_tui.i18n import t
 
@@ -51,23 +47,3 @@ def translate_bindings(nodes: list[DOMNode] | tuple[DOMNode, ...] = ()) -> None:
         for cls, words in table.items():
             if isinstance(node, cls):
                 _relabel(node._bindings, words)
-
-
-class Palette(CommandPalette):
-    """Textual's command palette with "No matches found" in the user's language."""
-
-    def _start_no_matches_countdown(self, search_value: str) -> None:
-        # Textual's method with the message from the catalogue (Textual builds the text inside
-        # this method; test_textual_strings notices if it changes).
-        self._stop_no_matches_countdown()
-
-        def show_no_matches() -> None:
-            if search_value:
-                self.query_one(CommandList).add_option(
-                    Option(Align.center(Text(t("command.no_matches"), style="not bold")), disabled=True, id=self._NO_MATCHES)
-                )
-                self._list_visible = True
-            else:
-                self._list_visible = False
-
-        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
