@@ -1,4 +1,4 @@
-"""Test data and instrumented fakes for the in-process benchmarks (no edits to tests/fakes)."""
+"""Test data and instrumented fakes for the in-process benchmarks (no edits to the fakes in g2d_tui/devtools/fakes)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@
 Always exits 0 when the benchmarks ran (a MISS is a finding, not a crash); 2 if a scenario
 crashed. Nothing touches the internet or the user's files: every run gets a private temporary
 HOME / XDG dirs / ``G2D_TUI_CONFIG`` / pictures folder, real API keys are removed from the
-environment, and the app talks to the loopback fakes of ``tests/fakes`` (or to a closed port).
+environment, and the app talks to the loopback fakes of ``g2d_tui/devtools/fakes`` (or to a closed port).
 
 Method
 ------

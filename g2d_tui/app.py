@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
-from g2d_tui import crash, hooks, i18n
+from g2d_tui import crash, hooks, i18n, textual_words
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes, validate_keymap
 from g2d_tui.paths import display_path, styles_dir
@@ -72,9 +72,12 @@ class G2DApp(App[None]):
         from g2d_tui.screens.help import binding_owners, known_binding_ids
 
         retranslate_classes(*binding_owners())  # labels follow the language set before the app was made
+        textual_words.translate_bindings()
         super().__init__()
         secrets.install_log_filter()
         self.crash_state = crash.CrashState()
+        self.shutting_down = False
+        """The app is closing its screens: a widget still mounting may find its children gone."""
         self.store = store
         loaded = loaded or store.load()
         self.settings: Settings = loaded.settings
@@ -82,6 +85,8 @@ class G2DApp(App[None]):
         """The ``[keymap]`` as applied: unknown ids and unbindable keys left out, quit reachable."""
         self.load_problems = [*loaded.problems, *self.keymap_check.problems]
         self.config_backup: Path | None = loaded.backup
+        self.settings_file_exists = loaded.found
+        """Whether the settings were ever written (or read from a file): the settings screen says which."""
         self.extra_config = loaded.extra
         self.environment = environment or Environment.from_environ()
         self.language_from_cli = language_from_cli
@@ -197,8 +202,19 @@ class G2DApp(App[None]):
 
     # -- crashes (see g2d_tui.crash) ----------------------------------------------------
 
+    async def _shutdown(self) -> None:
+        self.shutting_down = True
+        await super()._shutdown()
+
     def _handle_exception(self, error: Exception) -> None:
         """Textual's path for an unhandled exception, with a private report written first."""
+        from textual.css.query import NoMatches
+
+        if self.shutting_down and isinstance(error, NoMatches):
+            # Quitting while a screen still mounts (ctrl+q as the first-run settings open):
+            # Textual removes a widget's children before that widget's mount handler has run,
+            # and its query (Select looks for its label) finds nothing. The app is leaving.
+            return
         self.crash_state.record(error)
         super()._handle_exception(error)
 
@@ -233,12 +249,15 @@ class G2DApp(App[None]):
 
     # -- settings -----------------------------------------------------------------------
 
-    def missing_keys(self) -> list[str]:
-        """Catalogue keys of the notes for keys that are not configured anywhere."""
-        resolved, missing = self.effective, []
+    def missing_keys(self, settings: Settings | None = None) -> list[str]:
+        """Catalogue keys of the notes for keys that are not configured anywhere: in
+        ``settings`` (the app's own by default) or the environment. Only what the selected
+        image backend needs counts."""
+        settings = settings or self.settings
+        resolved, missing = effective(settings, self.environment), []
         if not resolved.gemini_api_key:
             missing.append("keys.missing_gemini")
-        if self.settings.images.backend == "huggingface" and not resolved.hf_token:
+        if settings.images.backend == "huggingface" and not resolved.hf_token:
             missing.append("keys.missing_hf")
         return missing
 
@@ -249,6 +268,7 @@ class G2DApp(App[None]):
             OSError: the file could not be written; nothing was applied.
         """
         await asyncio.to_thread(self.store.save, new, self.extra_config)
+        self.settings_file_exists = True
         old, self.settings = self.settings, new
         self.load_problems = []
         await self.rebuild_services()
@@ -279,10 +299,12 @@ class G2DApp(App[None]):
         from g2d_tui.screens.help import binding_owners
 
         retranslate_classes(*binding_owners())  # screens opened later copy these
+        textual_words.translate_bindings()
         for node in [self, *self.screen_stack]:
             retranslate(node)
             for widget in node.walk_children() if isinstance(node, Screen) else ():
                 retranslate(widget)
+                textual_words.translate_bindings([widget])
                 if hasattr(widget, "retranslate"):
                     widget.retranslate()
             if isinstance(node, Screen) and hasattr(node, "retranslate"):
@@ -356,7 +378,24 @@ class G2DApp(App[None]):
         from textual.command import CommandPalette
 
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder=t("command.palette_placeholder"), id="--command-palette"))
+            from g2d_tui.screens.palette import Palette
+
+            self.push_screen(Palette(placeholder=t("command.palette_placeholder"), id="--command-palette"))
+
+    def search_themes(self) -> None:
+        """The theme picker (palette command "Theme"), worded in the user's language."""
+        from textual.theme import ThemeProvider
+
+        from g2d_tui.screens.palette import Palette
+
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder=t("command.theme_placeholder")))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c outside a text field: say how to quit (Textual's toast, translated and plain)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(t("textual.quit_body", key=key), title=t("textual.quit_title"))
+                return
 
     def action_open_images_folder(self) -> None:
         folder = Path(self.settings.images.save_dir).expanduser()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.content import Content
 from textual.widgets import Select
 
 from g2d_tui import hooks
 from g2d_tui.services.errors import ServiceError
+from g2d_tui.widgets.model_name import ModelName
 
 if TYPE_CHECKING:
     from g2d_tui.screens.chat import ChatScreen
@@ -24,14 +24,15 @@ MAX_OPTIONS = 500
 """Models shown in a picker: a server listing thousands must not make it slow to open."""
 
 
-def _options(names: list[str], current: str) -> list[tuple[Content, str]]:
+def _options(names: list[str], current: str) -> list[tuple[ModelName, str]]:
     from g2d_tui.i18n import t
 
     names = list(dict.fromkeys(names))[:MAX_OPTIONS]
     if current not in names:
         names.insert(0, current)
-    # Content: a name is never markup. An empty name is the server's own default.
-    return [(Content(name or t("chat.image_model_default")), name) for name in names]
+    # ModelName: plain text (a name is never markup), shortened in the middle in the closed
+    # box and whole in the open list. An empty name is the server's own default.
+    return [(ModelName(name or t("chat.image_model_default")), name) for name in names]
 
 
 class ModelPickers:
@@ -41,7 +42,6 @@ class ModelPickers:
         self.screen = screen
         self._mounted = False
         self._open_when_mounted: str | None = None
-        self._opened: Select | None = None
         self._listed_image_models: list[str] = []
         """What the active backend's server listed (A1111 checkpoints, Gemini image models...)."""
 
@@ -82,16 +82,25 @@ class ModelPickers:
         if picker is None:
             self._open_when_mounted = picker_id
             return
-        self._opened = picker
         picker.focus()
         picker.action_show_overlay()
 
     def _expanded_changed(self, expanded: bool) -> None:
-        if not expanded and self._opened is not None:
-            self._opened = None
-            self.screen.call_after_refresh(self.screen.prompt_input.focus)
+        if not expanded:
+            # After the refresh: the Select focuses itself once its list closes.
+            self.screen.call_after_refresh(self._focus_message_box)
 
-    def _set(self, picker_id: str, options: list[tuple[Content, str]], value: str) -> None:
+    def _focus_message_box(self) -> None:
+        """A picker's list closed (picked, escaped, clicked away): back to typing — unless
+        the other picker is open now (F3 then F4) or the focus went somewhere else."""
+        pickers = list(self.screen.query("#top-bar Select").results(Select))
+        if any(picker.expanded for picker in pickers):
+            return
+        focused = self.screen.focused
+        if focused is None or any(picker in focused.ancestors_with_self for picker in pickers):
+            self.screen.prompt_input.focus()
+
+    def _set(self, picker_id: str, options: list[tuple[ModelName, str]], value: str) -> None:
         """Fill a picker without it reporting a change: only the user's picks are saved."""
         picker = self.picker(picker_id)
         if picker is None:

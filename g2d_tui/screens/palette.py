@@ -1,15 +1,19 @@
-"""The command palette's commands (``App.get_system_commands``), shown as plain text.
+"""The command palette: Textual's palette with its own words from our catalogue, and our
+commands (``App.get_system_commands``) shown as plain text.
 
 Textual's own provider hands titles and help to the palette as markup: a translated
 "its id for [keymap]" lost its "[keymap]", and a "[/]" would stop the app. Here every
-title and help line is ``Content``, which the palette shows as it is.
+title and help line is ``Content``, which the palette shows as it is. Imported when the
+palette first opens: defining a Textual screen class costs start-up a few milliseconds.
 """
 
 from __future__ import annotations
 
-from textual.command import DiscoveryHit, Hit, Hits, Matcher
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Matcher
 from textual.content import Content
 from textual.system_commands import SystemCommandsProvider
+
+from g2d_tui.i18n import t
 
 
 def highlighted(matcher: Matcher, candidate: str) -> Content:
@@ -37,3 +41,31 @@ class PlainSystemCommands(SystemCommandsProvider):
         for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
             if (match := matcher.match(name)) > 0:
                 yield Hit(match, highlighted(matcher, name), callback, text=name, help=Content(help_text))  # type: ignore[arg-type]
+
+
+from g2d_tui.i18n import t
+
+
+class Palette(CommandPalette):
+    """Textual's command palette with "No matches found" in the user's language."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        # Textual's method with the message from the catalogue (Textual builds the text inside
+        # this method; test_textual_strings notices if it changes).
+        from rich.align import Align
+        from rich.text import Text
+        from textual.command import CommandList
+        from textual.widgets.option_list import Option
+
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(Text(t("command.no_matches"), style="not bold")), disabled=True, id=self._NO_MATCHES)
+                )
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)

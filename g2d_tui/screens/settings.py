@@ -67,6 +67,7 @@ class SettingsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(t("settings.title")), id="settings-title")
+        yield Static("", id="settings-missing")
         with VerticalScroll(id="settings-form"):
             for section, form_fields in FORM.items():
                 yield Static(Content(t(f"settings.section.{section}")), classes="section-title", id=f"section-{section}")
@@ -173,14 +174,38 @@ class SettingsScreen(Screen[None]):
         _, var = self._override(item)
         if var:
             return t("settings.hint.env_override", var=var)
+        if (item.section, item.name) == ("ui", "language") and self.app.language_from_cli:
+            return t("settings.hint.language_from_cli", language=self.app.language_from_cli)
         backend = self._selected_backend()
         if self._ignored(item, backend):
             return t("settings.hint.ignored_by", backend=t(f"settings.backend.{backend}"))
         return t(item.hint_key)
 
     def on_mount(self) -> None:
-        self.query_one("#gemini--api-key", Input).focus()
+        missing = self.app.missing_keys(self.original)  # the form holds the saved settings yet
+        first = "#images-huggingface--api-key" if missing == ["keys.missing_hf"] else "#gemini--api-key"
+        self.query_one(first, Input).focus()
         self._update_status()
+        self._update_missing(missing)
+
+    # -- missing keys ---------------------------------------------------------------------
+
+    MISSING_NOTES = {"keys.missing_gemini": "settings.missing.gemini", "keys.missing_hf": "settings.missing.huggingface"}
+    """The settings screen's wording of each missing key (it is edited right here)."""
+    KEY_FIELDS = frozenset({"gemini--api-key", "images-huggingface--api-key", "images--backend"})
+    """The fields that decide which keys are missing."""
+
+    def _missing_keys(self) -> list[str]:
+        """The keys the form, as it is now, still lacks (the environment counts too)."""
+        return self.app.missing_keys(self.collect()[0])
+
+    def _update_missing(self, missing: list[str] | None = None) -> None:
+        """Name each missing key and where to get it, above the form."""
+        if missing is None:
+            missing = self._missing_keys()
+        note = self.query_one("#settings-missing", Static)
+        note.update(Content("\n".join(t(self.MISSING_NOTES[key]) for key in missing)))
+        note.display = bool(missing)
 
     def _selected_backend(self) -> str:
         if self.is_mounted:
@@ -274,6 +299,8 @@ class SettingsScreen(Screen[None]):
             status.update(Content(t("settings.status.errors", count=len(self.errors))))
         elif self.dirty:
             status.update(Content(t("settings.status.unsaved")))
+        elif not self.app.settings_file_exists:
+            status.update(Content(t("settings.status.not_saved", path=display_path(self.app.store.path))))
         else:
             status.update(Content(t("settings.status.saved_path", path=display_path(self.app.store.path))))
 
@@ -286,6 +313,8 @@ class SettingsScreen(Screen[None]):
         if item is None:
             return
         self._validate(item)
+        if item.widget_id in self.KEY_FIELDS:
+            self._update_missing()
         if item.kind == "folder" and item.widget_id not in self.errors:
             self.check_folder(event.value)
 
@@ -297,6 +326,7 @@ class SettingsScreen(Screen[None]):
             self._validate(item)
             if (item.section, item.name) == ("images", "backend") and isinstance(event.value, str):
                 self._show_backend(event.value)
+                self._update_missing()
 
     @work(exclusive=True, group="folder-check")
     async def check_folder(self, path: str) -> None:
@@ -357,6 +387,7 @@ class SettingsScreen(Screen[None]):
             self._saving = False
         self.original = new.copy()
         self.dirty = False
+        self._update_status()  # "not saved yet" is over even when nothing was changed
         self.notify(t("settings.saved", path=display_path(self.app.store.path)))
 
     def action_revert(self) -> None:
@@ -423,6 +454,7 @@ class SettingsScreen(Screen[None]):
         self.query_one("#revert", Button).label = Content(t("settings.button.revert"))
         self.watch_secrets_visible(self.secrets_visible)
         self._update_status()
+        self._update_missing()
 
 
 def _plain(label: str) -> Text:

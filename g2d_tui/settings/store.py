@@ -65,6 +65,8 @@ class LoadResult:
     """Unknown tables and keys, written back untouched."""
     migrated: bool = False
     """The file had an older layout; :meth:`SettingsStore.load` rewrites it in the new one."""
+    found: bool = True
+    """A settings file was there to read (False: nothing was saved yet, or it could not be reached)."""
 
 
 class SettingsStore:
@@ -79,13 +81,14 @@ class SettingsStore:
         try:
             raw_bytes = self.path.read_bytes()
         except FileNotFoundError:
-            return LoadResult(Settings())
+            return LoadResult(Settings(), found=False)
         except IsADirectoryError:
-            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": "directory"})])
+            reason = FieldError("config.path_is_folder", path=_shown(self.path))
+            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": reason})], found=False)
         except OSError as error:
             blocking = _file_in_the_way(self.path.parent)
             reason: object = FieldError("config.folder_is_file", path=_shown(blocking)) if blocking else error.strerror or type(error).__name__
-            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": reason})])
+            return LoadResult(Settings(), [Problem("config.unreadable", {"path": _shown(self.path), "reason": reason})], found=False)
         try:
             data = tomllib.loads(raw_bytes.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -116,6 +119,11 @@ class SettingsStore:
         document = _merge(extra or {}, _serialisable(settings))
         text = tomli_w.dumps(document)
         _make_private_folder(self.path.parent)
+        if self.path.is_dir():  # os.replace would say only "Is a directory"
+            from g2d_tui.i18n import t
+            from g2d_tui.paths import display_path
+
+            raise IsADirectoryError(errno.EISDIR, t("config.path_is_folder", path=_shown(display_path(self.path))), str(self.path))
         descriptor, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.path.parent)
         try:
             os.fchmod(descriptor, 0o600)

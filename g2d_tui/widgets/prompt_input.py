@@ -28,22 +28,28 @@ class PromptInput(TextArea):
         self.placeholder = t("chat.placeholder")
 
     async def _on_key(self, event: events.Key) -> None:
-        # The send key (Enter, or what [keymap] made it) is handled here, in order with the
-        # typed keys: a priority binding runs as soon as the key arrives, before earlier keys
-        # still queued for this widget, so a fast paste + Enter lost its last characters.
-        if event.key in self._send_keys():
+        # The send and newline keys (Enter and ctrl+j, or what [keymap] made them) are handled
+        # here, in order with the typed keys: a binding runs as soon as the key reaches the
+        # app, before earlier keys still queued for this widget, so a fast paste + Enter lost
+        # its last characters and "ctrl+j, more text" put the new line after the text.
+        if event.key in self._keys_of("send"):
             event.stop()
             event.prevent_default()
             self.action_submit()
             return
+        if event.key in self._keys_of("newline"):
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
         await super()._on_key(event)
 
-    def _send_keys(self) -> set[str]:
-        """The keys bound to ``send``, after the app's ``[keymap]``."""
-        remapped = self.app._keymap.get("send")
+    def _keys_of(self, binding_id: str) -> set[str]:
+        """The keys bound to ``binding_id``, after the app's ``[keymap]``."""
+        remapped = self.app._keymap.get(binding_id)
         if remapped:
             return {key.strip() for key in remapped.split(",")}
-        return {key for key, bindings in self._bindings.key_to_bindings.items() if any(b.id == "send" for b in bindings)}
+        return {key for key, bindings in self._bindings.key_to_bindings.items() if any(b.id == binding_id for b in bindings)}
 
     def action_submit(self) -> None:
         text = self.text

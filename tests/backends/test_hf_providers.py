@@ -1,6 +1,6 @@
 """Hugging Face through the router: every provider shape, ``auto``, jobs, errors, deadlines.
 
-Against the loopback router fake (tests/fakes/hf_server.py), real httpx, no mocks.
+Against the loopback router fake (g2d_tui/devtools/fakes/hf_server.py), real httpx, no mocks.
 """
 
 from __future__ import annotations

@@ -312,7 +312,7 @@ async def test_directory_at_the_config_path_starts_with_defaults_and_explains(fa
         await settle(pilot)
         assert isinstance(app.screen, ChatScreen)
         shown = _chat_notes(app)
-        assert f"Could not read the settings file {path} (directory). Defaults are in use." in shown
+        assert f"Could not read the settings file {path} ({path} is a folder, not a file). Defaults are in use." in shown
         await assert_hello_works(pilot, fake_gemini)
         # Saving from the settings screen cannot replace a directory: it says so, form kept.
         await pilot.press("f2")

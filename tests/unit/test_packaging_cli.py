@@ -61,6 +61,8 @@ def test_wheel_contains_styles_and_catalogues(tmp_path):
         for catalogue in ("ui.toml", "gemini.toml", "images.toml", "cli.toml", "history.toml", "memory.toml"):
             assert f"g2d_tui/locales/{language}/{catalogue}" in names
     assert not any(name.startswith("tests/") for name in names)
+    for fake in ("__main__", "gemini_server", "hf_server", "a1111_server", "comfyui_server", "gemini_image_server"):
+        assert f"g2d_tui/devtools/fakes/{fake}.py" in names  # "try without keys" works from an installed app
 
 
 def _imports(path: Path) -> set[str]:

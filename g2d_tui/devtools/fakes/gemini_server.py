@@ -1,0 +1,662 @@
+"""A loopback fake of the Gemini API, speaking real HTTP, for tests and manual runs.
+
+Serves what the google-genai SDK calls (any API version):
+
+* ``POST /{version}/models/{model}:streamGenerateContent?alt=sse`` (chunked SSE)
+* ``POST /{version}/models/{model}:generateContent`` (one JSON)
+* ``GET /{version}/models?pageSize=&pageToken=`` (paginated, ``page_size`` per page at most)
+
+Every request is recorded in ``fake.requests``. Scripted behaviours are queued with
+``fake.enqueue(...)`` and consumed in order by the next request they apply to; with an
+empty queue the fake echoes the conversation as Markdown (streaming) or returns an
+image-prompt JSON (generateContent). Standalone::
+
+    python -m g2d_tui.devtools.fakes.gemini_server --port 8765 --chunk-delay 0.02
+    GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8765 GEMINI_API_KEY=anything g2d-tui
+
+Hostile modes (:data:`HOSTILE_MODES`) make the fake a server that attacks the terminal
+and the app: ``FakeGemini(hostile={"text", "models"})``, ``fake.set_hostile("errors")``,
+or ``python -m g2d_tui.devtools.fakes.gemini_server --hostile text,prompt,finish,models``. Queued
+behaviours still win over them. The hostile texts are in :mod:`g2d_tui.devtools.fakes.hostile`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from g2d_tui.devtools.fakes import hostile as H
+
+STREAM, GENERATE, MODELS = "stream", "generate", "models"
+_GENERATING = frozenset({STREAM, GENERATE})
+_ANY = frozenset({STREAM, GENERATE, MODELS})
+
+
+# ---------------------------------------------------------------- behaviours
+
+
+@dataclass
+class Reply:
+    """A normal answer: ``chunks`` streamed one event each, ``delay`` seconds apart.
+
+    On generateContent the chunks are joined into one response.
+    """
+
+    chunks: list[str] = field(default_factory=lambda: ["Hello", ", world", "!"])
+    finish_reason: str | None = "STOP"
+    delay: float = 0.0
+    applies_to = _GENERATING
+
+    @classmethod
+    def of(cls, text: str, words_per_chunk: int = 3, **kwargs: Any) -> Reply:
+        """``text`` split into chunks of a few words, e.g. ``Reply.of(long_markdown, delay=0.05)``."""
+        return cls(split_words(text, words_per_chunk), **kwargs)
+
+
+@dataclass
+class JsonReply:
+    """generateContent answer whose text is ``value`` (JSON-encoded unless already a str)."""
+
+    value: Any
+    applies_to = _GENERATING
+
+    @property
+    def text(self) -> str:
+        return self.value if isinstance(self.value, str) else json.dumps(self.value)
+
+
+@dataclass
+class Error:
+    """An HTTP error status with a Google-style JSON body (see the helper constructors).
+
+    A str body is sent as text/html, like a proxy's error page.
+    """
+
+    status: int
+    body: dict | str
+    applies_to = _ANY
+
+    @classmethod
+    def make(cls, code: int, status: str, message: str, *details: dict) -> Error:
+        error = {"code": code, "message": message, "status": status}
+        if details:
+            error["details"] = list(details)
+        return cls(code, {"error": error})
+
+    @classmethod
+    def invalid_key(cls) -> Error:
+        message = "API key not valid. Please pass a valid API key."
+        return cls.make(
+            400, "INVALID_ARGUMENT", message,
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+             "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
+            {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": message},
+        )
+
+    @classmethod
+    def bad_request(cls, message: str = "Request contains an invalid argument.") -> Error:
+        return cls.make(400, "INVALID_ARGUMENT", message)
+
+    @classmethod
+    def permission_denied(cls) -> Error:
+        return cls.make(403, "PERMISSION_DENIED", "Permission denied: the API is not enabled for this key's project.")
+
+    @classmethod
+    def model_not_found(cls, model: str = "gemini-nope") -> Error:
+        return cls.make(
+            404, "NOT_FOUND",
+            f"models/{model} is not found for API version v1beta, or is not supported for "
+            "generateContent. Call ListModels to see the list of available models and their supported methods.",
+        )
+
+    @classmethod
+    def rate_limited(cls, retry_delay: str | None = "19s") -> Error:
+        details = [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+            {"@type": "type.googleapis.com/google.rpc.Help",
+             "links": [{"description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+        ]
+        if retry_delay is not None:
+            details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay})
+        return cls.make(
+            429, "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota, please check your plan and billing details.", *details,
+        )
+
+    @classmethod
+    def internal(cls) -> Error:
+        return cls.make(500, "INTERNAL", "An internal error has occurred. Please retry or report it.")
+
+    @classmethod
+    def overloaded(cls) -> Error:
+        return cls.make(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+
+
+@dataclass
+class Blocked:
+    """The prompt is blocked before generation: 200, ``promptFeedback``, no candidates."""
+
+    reason: str = "SAFETY"
+    applies_to = _GENERATING
+
+
+@dataclass
+class ErrorMidStream:
+    """Stream ``chunks``, then a ``data: {"error": ...}`` event (default: 500 INTERNAL)."""
+
+    chunks: list[str] = field(default_factory=lambda: ["Partial ", "answer"])
+    error_body: dict = field(default_factory=lambda: Error.internal().body)
+    applies_to = _GENERATING
+
+
+@dataclass
+class CutStream:
+    """Stream ``chunks`` and then drop the connection in the middle of the chunked body."""
+
+    chunks: list[str] = field(default_factory=lambda: ["Partial ", "answer"])
+    applies_to = _GENERATING
+
+
+@dataclass
+class Hang:
+    """Send nothing for ``seconds`` (ends early when the server stops), then drop the connection."""
+
+    seconds: float = 30.0
+    applies_to = _ANY
+
+
+HOSTILE_MODES = {
+    "text": "replies (stream and generateContent) full of control sequences and markup, cut across chunks",
+    "prompt": "the /imagine prompt JSON holds control sequences and markup",
+    "finish": "a finish reason that is no API value and holds control sequences and markup",
+    "models": "model names and display names with control sequences and markup",
+    "many-models": "100,000 models, paged 1,000 at a time as the real API pages",
+    "errors": "every request fails; status cycles through ERROR_STATUSES, bodies hold controls and markup",
+    "trickle": "every body is sent one byte at a time, trickle_interval seconds apart",
+}
+"""Modes for :meth:`FakeGemini.set_hostile` and ``--hostile``."""
+ERROR_STATUSES = (400, 401, 403, 404, 429, 500, 502, 503, 504)
+MANY_MODELS = 100_000
+REAL_MAX_PAGE_SIZE = 1000
+"""The models endpoint's largest page."""
+
+
+def hostile_reply(text: str = H.MARKDOWN, size: int = 5, **kwargs: Any) -> Reply:
+    """``text`` streamed in ``size``-character chunks: escape sequences cut across chunks."""
+    return Reply(H.split_sequences(text, size), **kwargs)
+
+
+def hostile_prompt() -> dict:
+    """An /imagine prompt JSON whose fields attack the terminal and the markup parser."""
+    return {"prompt": "a castle " + H.LINE, "negative_prompt": "blurry " + H.OSC52 + " [/x] " + H.CLEAR}
+
+
+def hostile_error(status: int) -> Error:
+    """``status`` with a Google-style body whose message holds controls and markup
+    (502: an HTML proxy page, as proxies send)."""
+    if status == 502:
+        return Error(502, "<html><body>Bad gateway " + H.LINE + "</body></html>")
+    names = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+             429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+    return Error.make(status, names.get(status, "UNKNOWN") + H.C1_CSI, "Failure " + H.LINE,
+                      {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": H.OSC52 + "[/x]"})
+
+
+def hostile_models() -> list[dict]:
+    """Models whose names and display names attack; one ordinary model among them."""
+    methods = ["generateContent", "countTokens"]
+    names = [("gemini-evil-" + H.OSC52, "Evil " + H.OSC_TITLE), ("gemini-[/x]", "[bold red]Markup[/] [/x]"),
+             ("gemini-c1" + H.C1_CSI, "C1 " + H.CLEAR), ("gemini-link", "[link=https://evil.example/]Link[/link]"),
+             ("gemini-2.5-flash", "Gemini 2.5 Flash")]
+    return [{"name": f"models/{name}", "displayName": display, "inputTokenLimit": 1000, "outputTokenLimit": 1000,
+             "supportedGenerationMethods": methods} for name, display in names]
+
+
+def many_models(count: int = MANY_MODELS) -> list[dict]:
+    """``count`` chat models, as a huge tenant's or a hostile endpoint's list."""
+    return [{"name": f"models/gemini-bulk-{i:06d}", "displayName": f"Bulk {i}", "inputTokenLimit": 1000,
+             "outputTokenLimit": 1000, "supportedGenerationMethods": ["generateContent"]} for i in range(count)]
+
+
+# ---------------------------------------------------------------- wire helpers
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+    received_at: float = field(default_factory=time.perf_counter)
+    """When it had been read (``time.perf_counter``): benchmarks time clients by it."""
+
+    @property
+    def turns(self) -> list[tuple[str, str]]:
+        """``(role, text)`` of each content sent, texts of all parts joined."""
+        return [
+            (c.get("role", ""), "".join(p.get("text", "") for p in c.get("parts", [])))
+            for c in (self.json or {}).get("contents", [])
+        ]
+
+
+def chunk_json(text: str | None = None, finish_reason: str | None = None, model: str = "fake") -> dict:
+    """One GenerateContentResponse as the API sends it."""
+    candidate: dict[str, Any] = {"index": 0}
+    if text is not None:
+        candidate["content"] = {"role": "model", "parts": [{"text": text}]}
+    if finish_reason:
+        candidate["finishReason"] = finish_reason
+    return {
+        "candidates": [candidate],
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 3, "totalTokenCount": 8},
+        "modelVersion": model,
+    }
+
+
+def sse_event(obj: dict) -> bytes:
+    return b"data: " + json.dumps(obj).encode() + b"\r\n\r\n"
+
+
+DEFAULT_MODELS: list[dict] = [
+    {"name": f"models/{name}", "displayName": display, "inputTokenLimit": inp, "outputTokenLimit": out,
+     "supportedGenerationMethods": methods}
+    for name, display, inp, out, methods in [
+        ("gemini-2.5-flash", "Gemini 2.5 Flash", 1048576, 65536, ["generateContent", "countTokens"]),
+        ("gemini-2.5-pro", "Gemini 2.5 Pro", 1048576, 65536, ["generateContent", "countTokens"]),
+        ("text-embedding-004", "Text Embedding 004", 2048, 1, ["embedContent"]),
+        ("gemini-flash-latest", "Gemini Flash Latest", 1048576, 65536, ["generateContent", "countTokens"]),
+        ("gemini-3-pro-preview", "Gemini 3 Pro Preview", 1048576, 65536, ["generateContent", "countTokens"]),
+        ("imagen-4.0-generate-001", "Imagen 4", 480, 8192, ["predict"]),
+        ("gemini-3-flash-preview", "Gemini 3 Flash Preview", 1048576, 65536,
+         ["generateContent", "countTokens", "createCachedContent"]),
+    ]
+]
+
+
+def echo_markdown(turns: list[tuple[str, str]], model: str) -> str:
+    """The default reply: proves the fake received the history and renders Markdown."""
+    users = [text for role, text in turns if role == "user"]
+    last = users[-1] if users else ""
+    earlier = ", ".join(f"“{u}”" for u in users[:-1]) or "nothing yet"
+    return (
+        f"## Echo (turn {len(users)})\n\n"
+        f"You said: **{last}**\n\n"
+        f"- User turns received: {len(users)}\n"
+        f"- Earlier you said: {earlier}\n"
+        f"- Model: `{model}`\n\n"
+        f"```python\nprint({last!r})\n```\n"
+    )
+
+
+def split_words(text: str, size: int = 3) -> list[str]:
+    """Split ``text`` into streaming chunks of ``size`` words, keeping all whitespace."""
+    pieces = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(pieces[i:i + size]) for i in range(0, len(pieces), size)] or [text]
+
+
+def default_image_prompt(request: str) -> dict:
+    subject = request.strip() or "a lighthouse on a cliff"
+    return {
+        "prompt": f"{subject}, highly detailed, digital painting, dramatic soft lighting, "
+                  "rule of thirds composition, sharp focus, masterpiece, best quality",
+        "negative_prompt": "blurry, low quality, deformed, extra limbs, watermark, text",
+    }
+
+
+# ---------------------------------------------------------------- server
+
+_ROUTE = re.compile(r"^/(?P<version>v\w+)/models(?:/(?P<model>[^/:]+):(?P<action>\w+))?$")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small SSE writes must not wait for delayed ACKs (~40 ms)
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
+        if self.server.fake.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    # -- plumbing
+    def _handle(self) -> None:
+        fake = self.server.fake
+        url = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        request = RecordedRequest(
+            self.command, url.path, dict(parse_qsl(url.query)),
+            {k.lower(): v for k, v in self.headers.items()}, body,
+        )
+        with fake.lock:
+            fake.requests.append(request)
+        route = _ROUTE.match(url.path)
+        kind = None
+        if route and route["model"] is None and self.command == "GET":
+            kind = MODELS
+        elif route and route["action"] == "streamGenerateContent" and self.command == "POST":
+            kind = STREAM
+        elif route and route["action"] == "generateContent" and self.command == "POST":
+            kind = GENERATE
+        if kind is None:
+            return self._error(Error.make(404, "NOT_FOUND", f"Unknown path {url.path}"))
+        key = request.headers.get("x-goog-api-key", "")
+        if fake.api_keys is not None and key not in fake.api_keys:
+            return self._error(Error.invalid_key())
+        behaviour = fake._next(kind)
+        if behaviour is None:
+            behaviour = fake._hostile_behaviour(kind, request)
+        if isinstance(behaviour, Error):
+            return self._error(behaviour)
+        if isinstance(behaviour, Hang):
+            fake._sleep(behaviour.seconds)
+            self.close_connection = True
+            return None
+        if kind == MODELS:
+            return self._models(request)
+        model = route["model"]
+        if kind == GENERATE:
+            return self._generate(request, behaviour, model)
+        return self._stream(request, behaviour, model)
+
+    def _send_json(self, status: int, obj: dict) -> None:
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self._write_body(data)
+
+    def _error(self, error: Error) -> None:
+        if isinstance(error.body, dict):
+            return self._send_json(error.status, error.body)
+        data = error.body.encode()
+        self.send_response(error.status)
+        self.send_header("Content-Type", "text/html; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self._write_body(data)
+        return None
+
+    def _write_body(self, data: bytes) -> None:
+        """The body at once, or a byte per ``trickle_interval`` in trickle mode."""
+        fake = self.server.fake
+        if not fake.trickling:
+            self.wfile.write(data)
+            return
+        try:
+            for i in range(len(data)):
+                if not fake._sleep(fake.trickle_interval):
+                    break
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _write_chunk(self, data: bytes) -> None:
+        fake = self.server.fake
+        if not fake.trickling:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+            return
+        for i in range(len(data)):  # one HTTP chunk per byte
+            if not fake._sleep(fake.trickle_interval):
+                raise ConnectionResetError("fake stopping")
+            self.wfile.write(b"1\r\n%s\r\n" % data[i : i + 1])
+            self.wfile.flush()
+
+    # -- endpoints
+    def _models(self, request: RecordedRequest) -> None:
+        fake = self.server.fake
+        size = min(int(request.query.get("pageSize") or fake.page_size), fake.page_size)
+        start = int(request.query.get("pageToken") or 0)
+        page: dict[str, Any] = {"models": fake.models[start:start + size]}
+        if start + size < len(fake.models):
+            page["nextPageToken"] = str(start + size)
+        self._send_json(200, page)
+
+    def _generate(self, request: RecordedRequest, behaviour: Any, model: str) -> None:
+        if isinstance(behaviour, Blocked):
+            return self._send_json(200, {"promptFeedback": {"blockReason": behaviour.reason}})
+        if isinstance(behaviour, (Reply, JsonReply)):
+            text = behaviour.text if isinstance(behaviour, JsonReply) else "".join(behaviour.chunks)
+            finish = getattr(behaviour, "finish_reason", "STOP")
+        else:  # default, also for stream-only behaviours
+            config = (request.json or {}).get("generationConfig", {})
+            user = [t for r, t in request.turns if r == "user"]
+            if config.get("responseMimeType") == "application/json":
+                text = json.dumps(default_image_prompt(user[-1] if user else ""))
+            else:
+                text = echo_markdown(request.turns, model)
+            finish = "STOP"
+        self._send_json(200, chunk_json(text, finish, model))
+
+    def _stream(self, request: RecordedRequest, behaviour: Any, model: str) -> None:
+        fake = self.server.fake
+        events: list[dict] = []
+        delay = fake.chunk_delay
+        if isinstance(behaviour, Blocked):
+            events = [{"promptFeedback": {"blockReason": behaviour.reason}}]
+        elif isinstance(behaviour, (Reply, ErrorMidStream, CutStream)):
+            events = [chunk_json(c, None, model) for c in behaviour.chunks]
+            if isinstance(behaviour, Reply):
+                delay = behaviour.delay
+                if behaviour.finish_reason:
+                    if events:
+                        events[-1]["candidates"][0]["finishReason"] = behaviour.finish_reason
+                    else:
+                        events = [chunk_json(None, behaviour.finish_reason, model)]
+            elif isinstance(behaviour, ErrorMidStream):
+                events.append(behaviour.error_body)
+        elif isinstance(behaviour, JsonReply):
+            events = [chunk_json(behaviour.text, "STOP", model)]
+        else:
+            chunks = split_words(echo_markdown(request.turns, model))
+            events = [chunk_json(c, None, model) for c in chunks]
+            events[-1]["candidates"][0]["finishReason"] = "STOP"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for i, event in enumerate(events):
+                if i and delay and not fake._sleep(delay):
+                    break
+                self._write_chunk(sse_event(event))
+            if isinstance(behaviour, CutStream):
+                self.wfile.write(b"400\r\npartial")  # declares 1 KiB, sends 7 bytes, hangs up
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client went away (cancel)
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() never waits for a handler in the middle of a slow reply
+    fake: FakeGemini
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up (cancel, timeout, closed pool) are normal here: stay quiet."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class FakeGemini:
+    """The fake server; see the module docstring. Use as a context manager or start()/stop()."""
+
+    def __init__(self, *, port: int = 0, chunk_delay: float = 0.0, page_size: int = 3,
+                 models: list[dict] | None = None, api_keys: set[str] | None = None,
+                 verbose: bool = False, hostile: set[str] | frozenset[str] = frozenset(),
+                 trickle_interval: float = 1.0, error_status: int | None = None) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.models = list(DEFAULT_MODELS if models is None else models)
+        self.page_size = page_size
+        self.chunk_delay = chunk_delay
+        self.api_keys = api_keys  # None: accept any key; else others get the invalid-key error
+        self.verbose = verbose
+        self.hostile: set[str] = set()
+        self.trickle_interval = trickle_interval
+        """Seconds between bytes in the ``trickle`` mode."""
+        self.error_status = error_status
+        """The status of the ``errors`` mode; None cycles through :data:`ERROR_STATUSES`."""
+        self._errors_sent = 0
+        self.lock = threading.Lock()
+        self.set_hostile(*hostile)
+        self._queue: list[tuple[Any, frozenset[str]]] = []
+        self._stop = threading.Event()
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.fake = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def enqueue(self, *behaviours: Any, on: str | None = None) -> None:
+        """Queue behaviours for the next matching requests.
+
+        ``on`` limits them to one endpoint (``"stream"``, ``"generate"`` or ``"models"``);
+        by default each applies to the endpoints it makes sense for (errors and hangs: any).
+        """
+        with self.lock:
+            for behaviour in behaviours:
+                self._queue.append((behaviour, frozenset({on}) if on else behaviour.applies_to))
+
+    def _next(self, kind: str) -> Any:
+        with self.lock:
+            for i, (behaviour, kinds) in enumerate(self._queue):
+                if kind in kinds:
+                    del self._queue[i]
+                    return behaviour
+        return None
+
+    def set_hostile(self, *modes: str) -> FakeGemini:
+        """Turn on hostile ``modes`` (keys of :data:`HOSTILE_MODES`) for every later request."""
+        unknown = set(modes) - set(HOSTILE_MODES)
+        if unknown:
+            raise ValueError(f"unknown hostile modes {sorted(unknown)}; known: {sorted(HOSTILE_MODES)}")
+        self.hostile |= set(modes)
+        if "models" in modes:
+            self.models = hostile_models()
+        if "many-models" in modes:
+            self.models = many_models()
+            self.page_size = REAL_MAX_PAGE_SIZE
+        return self
+
+    @property
+    def trickling(self) -> bool:
+        return "trickle" in self.hostile
+
+    def _hostile_behaviour(self, kind: str, request: RecordedRequest) -> Any:
+        """What the hostile modes answer when nothing is queued (None: the ordinary default)."""
+        if "errors" in self.hostile:
+            with self.lock:
+                status = self.error_status or ERROR_STATUSES[self._errors_sent % len(ERROR_STATUSES)]
+                self._errors_sent += 1
+            return hostile_error(status)
+        finish = H.FINISH_REASON if "finish" in self.hostile else "STOP"
+        if kind == GENERATE:
+            config = (request.json or {}).get("generationConfig", {})
+            if config.get("responseMimeType") == "application/json":
+                if "prompt" in self.hostile:
+                    return JsonReply(hostile_prompt())
+                return None
+            if "text" in self.hostile:
+                return hostile_reply(finish_reason=finish)
+        if kind == STREAM and "text" in self.hostile:
+            return hostile_reply(finish_reason=finish, delay=self.chunk_delay)
+        if kind in _GENERATING and "finish" in self.hostile:
+            return Reply(["A reply that ends oddly."], finish_reason=finish)
+        return None
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep unless the server stops first; True when the full time passed."""
+        return not self._stop.wait(seconds)
+
+    def requests_to(self, kind: str) -> list[RecordedRequest]:
+        """Recorded requests of one endpoint kind: ``"stream"``, ``"generate"`` or ``"models"``."""
+        marks = {STREAM: ":streamGenerateContent", GENERATE: ":generateContent"}
+        if kind == MODELS:
+            return [r for r in self.requests if r.method == "GET" and r.path.endswith("/models")]
+        return [r for r in self.requests if r.path.endswith(marks[kind])]
+
+    def start(self) -> FakeGemini:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True,
+            name=f"fake-gemini-{self.port}",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=2)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> FakeGemini:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the fake Gemini API on loopback.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--chunk-delay", type=float, default=0.02, help="seconds between streamed chunks")
+    parser.add_argument("--verbose", action="store_true", help="log each request")
+    parser.add_argument("--hostile", default="", metavar="MODES",
+                        help="comma-separated: " + "; ".join(f"{name}: {what}" for name, what in HOSTILE_MODES.items()))
+    parser.add_argument("--trickle-interval", type=float, default=1.0, help="seconds between bytes with --hostile trickle")
+    parser.add_argument("--error-status", type=int, default=None, help="status of --hostile errors (default: cycle)")
+    args = parser.parse_args(argv)
+    modes = {mode.strip() for mode in args.hostile.split(",") if mode.strip()}
+    unknown = modes - set(HOSTILE_MODES)
+    if unknown:
+        parser.error(f"unknown --hostile modes: {', '.join(sorted(unknown))} (known: {', '.join(HOSTILE_MODES)})")
+    with FakeGemini(port=args.port, chunk_delay=args.chunk_delay, verbose=args.verbose, hostile=modes,
+                    trickle_interval=args.trickle_interval, error_status=args.error_status) as fake:
+        print(f"Fake Gemini listening on {fake.base_url}" + (f" (hostile: {', '.join(sorted(modes))})" if modes else ""), flush=True)
+        print(f"  GOOGLE_GEMINI_BASE_URL={fake.base_url} GEMINI_API_KEY=fake-key g2d-tui", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
