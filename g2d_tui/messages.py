@@ -16,6 +16,13 @@ class PromptSubmitted(Message):
 
 
 @dataclass
+class ScrollChat(Message):
+    """Page the conversation up (negative) or down by ``pages`` screens."""
+
+    pages: int
+
+
+@dataclass
 class ImageSaved(Message):
     """An image was written to disk."""
 

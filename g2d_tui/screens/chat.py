@@ -21,7 +21,7 @@ from g2d_tui import hooks, slash
 from g2d_tui.conversation import Turn
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
-from g2d_tui.messages import PromptSubmitted
+from g2d_tui.messages import PromptSubmitted, ScrollChat
 from g2d_tui.paths import display_path
 from g2d_tui.screens.imagine import DEFAULT_VARIATIONS, ImagineFlow
 from g2d_tui.screens.model_pickers import ModelPickers
@@ -200,6 +200,12 @@ class ChatScreen(Screen[None]):
             self.call_after_refresh(app.action_open_settings)
 
     # -- submitting ------------------------------------------------------------------------
+
+    @on(ScrollChat)
+    def _scroll_chat(self, event: ScrollChat) -> None:
+        event.stop()
+        log = self.log_view
+        (log.scroll_page_up if event.pages < 0 else log.scroll_page_down)(animate=False)
 
     @on(PromptSubmitted)
     async def _prompt_submitted(self, event: PromptSubmitted) -> None:

@@ -7,7 +7,7 @@ from textual.widgets import TextArea
 
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind
-from g2d_tui.messages import PromptSubmitted
+from g2d_tui.messages import PromptSubmitted, ScrollChat
 
 
 class PromptInput(TextArea):
@@ -18,6 +18,10 @@ class PromptInput(TextArea):
         bind("ctrl+j,shift+enter", "newline", "newline", key_display="ctrl+j", show=False),
         bind("alt+up", "history(-1)", "history_previous", show=False),
         bind("alt+down", "history(1)", "history_next", show=False),
+        # The message box is a line or two: its page keys page the conversation instead, so
+        # the whole chat can be read without leaving the box.
+        bind("pageup", "scroll_chat(-1)", "chat_page_up", show=False),
+        bind("pagedown", "scroll_chat(1)", "chat_page_down", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -69,6 +73,9 @@ class PromptInput(TextArea):
         if not self.text.strip():
             self.load_text(text)
             self.move_cursor(self.document.end)
+
+    def action_scroll_chat(self, pages: int) -> None:
+        self.post_message(ScrollChat(pages))
 
     def action_newline(self) -> None:
         self.insert("\n")
