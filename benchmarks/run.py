@@ -35,7 +35,10 @@ Method
    with no pacing (throughput; its "last chunk" figure is the client's parsing backlog, since the
    server's writes land in socket buffers well ahead of the client). The firehose runs three
    times (once in quick mode): its target row is the median of the runs' largest stalls, and
-   each run's largest stall is listed next to it.
+   each run's largest stall is listed next to it. The paced run is repeated in a real terminal:
+   a detached 100x40 tmux pane (own server socket) where the app runs on its real driver, so
+   escape-code conversion, the writer thread and a terminal reading the output all count;
+   there "on screen" means the frame was handed to the writer. Skipped without tmux.
 3. Image receipt -> screen (``scenarios.imagine``): ``/imagine`` against FakeHF returning a
    photo-like 1024x1024 PNG (~1.7 MB). From ``image_backend.generate`` returning (wrapped) to the
    first frame rendered with the card "shown" and its image widget visible; plus the largest
@@ -181,7 +184,49 @@ def stream_rows(quick: bool) -> list[Row]:
             Row(f"{tag}: total (Enter -> final frame){typical}", f"{result['total']:.2f} s"),
             Row(f"{tag}: throughput{typical}", f"{result['chunks_per_s']:.0f} chunks/s"),
         ]
-    return rows
+    return rows + terminal_stream_rows(chunks)
+
+
+def terminal_stream_rows(chunks: int) -> list[Row]:
+    """The paced stream again, drawn into a real tmux pane (escape codes, the writer thread,
+    a terminal reading them) instead of the headless driver."""
+    import shutil
+
+    tag = f"stream {chunks} chunks at {STREAM_RATE}/s in a tmux pane"
+    if shutil.which("tmux") is None:
+        return [Row(f"{tag}: skipped (no tmux)", "-")]
+    result = in_tmux_pane("stream", "--chunks", str(chunks), "--rate", str(STREAM_RATE), "--terminal")
+    return [
+        Row(f"{tag}: largest event-loop stall", ms(result["max_stall"]), f"<= {ms(TARGETS['stall'])}",
+            verdict(result["max_stall"], TARGETS["stall"]), raw=result),
+        Row(f"{tag}: last chunk -> written to the pane", ms(result["last_chunk_to_screen"]),
+            f"<= {ms(TARGETS['last_chunk'])}", verdict(result["last_chunk_to_screen"], TARGETS["last_chunk"])),
+        Row(f"{tag}: total (Enter -> final frame)", f"{result['total']:.2f} s"),
+    ]
+
+
+def in_tmux_pane(name: str, *args: str, timeout: float = 600) -> dict:
+    """``scenario(name, *args)`` in a detached 100x40 tmux session (its own server socket, so
+    the user's tmux is left alone); the app draws into the pane."""
+    with tempfile.TemporaryDirectory(prefix="g2d-tmux-") as tmp:
+        out, socket = Path(tmp) / "result.json", Path(tmp) / "tmux.sock"
+        env = child_environ()
+        command = " ".join([sys.executable, "-m", "benchmarks.scenarios", name, *args, "--out", str(out)])
+        tmux = ["tmux", "-S", str(socket)]
+        subprocess.run([*tmux, "new-session", "-d", "-x", "100", "-y", "40", f"cd {REPO_ROOT} && {command}; sleep 30"],
+                       check=True, env={**env, "TERM": "xterm-256color"})
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    return json.loads(out.read_text())
+                except (OSError, ValueError):  # not there yet, or half written
+                    if time.monotonic() > deadline:
+                        pane = subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout
+                        raise RuntimeError(f"scenario {name} in tmux gave no result; the pane:\n{pane}") from None
+                    time.sleep(0.2)
+        finally:
+            subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
 def image_rows(quick: bool) -> list[Row]:

@@ -114,8 +114,33 @@ async def submit(pilot, text: str) -> None:
 # -- streaming -------------------------------------------------------------------------
 
 
-async def stream(chunks: int, rate: float, workdir: Path) -> dict:
-    """One long streamed reply from the fake Gemini (run in a child process, like a remote service)."""
+class running_in_terminal:
+    """``async with running_in_terminal(app) as pilot``: the app on its real driver, drawing
+    into the terminal this process runs in (a tmux pane), driven by a Pilot as in a test."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.task: asyncio.Task | None = None
+
+    async def __aenter__(self):
+        from textual.pilot import Pilot
+
+        self.task = asyncio.create_task(self.app.run_async())
+        while not (self.app.is_running and self.app.screen.is_mounted):
+            if self.task.done():
+                raise RuntimeError("the app did not start in the terminal") from self.task.exception()
+            await asyncio.sleep(0.01)
+        return Pilot(self.app)
+
+    async def __aexit__(self, *exc) -> None:
+        self.app.exit()
+        await self.task
+
+
+async def stream(chunks: int, rate: float, workdir: Path, terminal: bool = False) -> dict:
+    """One long streamed reply from the fake Gemini (run in a child process, like a remote service).
+    ``terminal``: the app draws into this process's terminal (a tmux pane), escape codes and
+    writes included, instead of the headless driver."""
     from textual.widgets import Markdown
 
     from benchmarks.fixtures import END_MARKER, long_markdown
@@ -126,7 +151,7 @@ async def stream(chunks: int, rate: float, workdir: Path) -> dict:
     served = ["--stream-chunks", str(chunks), "--rate", str(rate), "--stats", str(stats_file)]
     with remote_fakes(workdir, *served) as urls:
         app = build_app(urls["gemini"], "http://127.0.0.1:9", workdir / "pictures")
-        async with app.run_test(size=(100, 40)) as pilot:
+        async with (running_in_terminal(app) if terminal else app.run_test(size=(100, 40))) as pilot:
             await until_idle_with_models(app, pilot)
             watch, monitor = FrameWatch(app), StallMonitor()
 
@@ -150,7 +175,7 @@ async def stream(chunks: int, rate: float, workdir: Path) -> dict:
         served_at = await wait_for_file(stats_file, timeout=30)
     last, first = served_at["last_chunk_at"], served_at["first_chunk_at"]
     return {
-        "chunks": chunks, "rate": rate, "chars": len(full), "blocks": blocks, "state": state,
+        "chunks": chunks, "rate": rate, "chars": len(full), "blocks": blocks, "state": state, "terminal": terminal,
         "chunks_written": served_at["chunks_written"],
         "max_stall": monitor.max_late, "stalls_over_50ms": monitor.over_50ms,
         "last_chunk_to_screen": shown - last,
@@ -282,13 +307,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="chunks per second; 0 = as fast as possible")
     parser.add_argument("--images", type=int, default=5)
     parser.add_argument("--renderer", default="halfcell")
+    parser.add_argument("--terminal", action="store_true", help="stream: draw into this terminal, not headless")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="g2d-bench-") as tmp:
         workdir = Path(tmp)
         isolate(workdir)  # private HOME/config/pictures, no real keys, even when run directly
         if args.scenario == "stream":
-            result = asyncio.run(stream(args.chunks, args.rate, workdir))
+            result = asyncio.run(stream(args.chunks, args.rate, workdir, terminal=args.terminal))
         else:
             result = asyncio.run(imagine(args.images, args.renderer, workdir))
     Path(args.out).write_text(json.dumps(result))
