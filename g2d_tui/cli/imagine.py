@@ -113,7 +113,7 @@ async def imagine(request: str, args: argparse.Namespace, context: Context) -> i
     from g2d_tui.cli.services import build_image_backend, gemini_config, record_picture
     from g2d_tui.services import image_store
     from g2d_tui.services.gemini import GeminiChat, ImagePrompt
-    from g2d_tui.services.images.base import ImageRequest
+    from g2d_tui.services.settings_services import image_request
 
     settings = context.settings.copy()
     images = settings.images
@@ -138,19 +138,9 @@ async def imagine(request: str, args: argparse.Namespace, context: Context) -> i
             status.show(t("cli.imagine.writing_prompt"))
             prompt = await chat.write_image_prompt(request, settings.gemini.max_prompt_tokens)
             status.note(t("cli.imagine.prompt", prompt=clean_line(prompt.prompt)))
-        negative = ", ".join(part for part in (prompt.negative_prompt, images.negative_prompt) if part)
         planned = seeds(args.seed if args.seed is not None else images.seed, args.count)
         for number, seed in enumerate(planned, start=1):
-            image_request = ImageRequest(
-                prompt=prompt.prompt,
-                negative_prompt=negative,
-                width=images.width,
-                height=images.height,
-                steps=images.steps,
-                guidance_scale=images.guidance_scale,
-                seed=seed,
-                source_request=request,
-            )
+            request_to_draw = image_request(images, prompt, seed=seed, source_request=request)
             counter = f"[{number}/{len(planned)}] " if len(planned) > 1 else ""
 
             def on_progress(progress: Progress, counter: str = counter) -> None:
@@ -159,7 +149,7 @@ async def imagine(request: str, args: argparse.Namespace, context: Context) -> i
                     status.show(counter + text)
 
             status.show(counter + t("cli.imagine.drawing"))
-            image = await backend.generate(image_request, on_progress=on_progress)
+            image = await backend.generate(request_to_draw, on_progress=on_progress)
             path = await asyncio.to_thread(image_store.save, image, folder)
             record_picture(path, image, prompt)
             status.clear()
