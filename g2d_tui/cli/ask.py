@@ -102,13 +102,10 @@ async def _stream_answer(chat: GeminiChat, question: str, stdout: TextIO) -> Non
 
 
 async def _answer_as_json(chat: GeminiChat, question: str, stdout: TextIO) -> None:
-    from g2d_tui.cli.output import FragmentCleaner
-
-    cleaner, parts = FragmentCleaner(), []
+    parts = []  # cleaned by GeminiChat.stream, like the fragments _stream_answer writes
     async with aclosing(chat.stream(question)) as fragments:
         async for fragment in fragments:
-            parts.append(cleaner.feed(fragment))
-    parts.append(cleaner.finish())
+            parts.append(fragment)
     outcome = chat.last_outcome
     tokens = outcome.tokens if outcome is not None else None
     write_json(
