@@ -12,8 +12,8 @@ import re
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TextIO
 
-from g2d_tui.cli.arguments import UsageError, add_common_options, translated_parser
-from g2d_tui.cli.exit_codes import ExitCode, exit_codes_help
+from g2d_tui.cli.arguments import UsageError, add_common_options, subcommand_parser
+from g2d_tui.cli.exit_codes import ExitCode
 from g2d_tui.cli.output import is_terminal, reply_writer, report, write_json
 from g2d_tui.i18n import t
 
@@ -23,12 +23,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = translated_parser(
-        "g2d-tui ask",
-        t("cli.ask.description"),
-        exit_codes_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = subcommand_parser("ask")
     parser.add_argument("text", nargs="*", metavar=t("cli.ask.text_metavar"), help=t("cli.ask.text"))
     parser.add_argument("--model", metavar=t("cli.model_metavar"), help=t("cli.ask.model"))
     parser.add_argument("--json", action="store_true", help=t("cli.ask.json"))

@@ -15,8 +15,8 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from g2d_tui.cli.arguments import UsageError, add_common_options, translated_parser
-from g2d_tui.cli.exit_codes import ExitCode, exit_codes_help
+from g2d_tui.cli.arguments import UsageError, add_common_options, subcommand_parser
+from g2d_tui.cli.exit_codes import ExitCode
 from g2d_tui.cli.output import StatusLine, write_json
 from g2d_tui.i18n import t
 from g2d_tui.services.sanitize import clean_line
@@ -69,12 +69,7 @@ def parse_count(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from g2d_tui.settings.model import IMAGE_BACKENDS
 
-    parser = translated_parser(
-        "g2d-tui imagine",
-        t("cli.imagine.description"),
-        exit_codes_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = subcommand_parser("imagine")
     parser.add_argument("text", nargs="+", metavar=t("cli.imagine.text_metavar"), help=t("cli.imagine.text"))
     parser.add_argument("--out", metavar=t("cli.imagine.dir_metavar"), help=t("cli.imagine.out"))
     parser.add_argument("--backend", choices=IMAGE_BACKENDS, help=t("cli.imagine.backend"))
