@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -36,24 +34,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.history_data import generate  # noqa: E402
+from benchmarks.history_data import prepared, search_words  # noqa: E402
 from g2d_tui.services.history import AsyncHistory, HistoryStore, PictureFilter  # noqa: E402
 
 STORES = {
     "small": {"conversations": 10, "turns": 20, "pictures": 10, "long_turns": 20},
     "big": {"conversations": 1000, "turns": 20, "pictures": 10_000},
 }
-
-
-def _words(path: Path, turn_text: str) -> tuple[str, str]:
-    """The rarest and the most common word of ``turn_text`` in the store's turns."""
-    db = sqlite3.connect(path)
-    counts = {
-        word: db.execute("SELECT count(*) FROM turns_fts WHERE turns_fts MATCH ?", (f'"{word}"',)).fetchone()[0]
-        for word in set(turn_text.split())
-    }
-    db.close()
-    return min(counts, key=lambda word: (counts[word], word)), max(counts, key=lambda word: (counts[word], word))
 
 
 def _timed(results: dict[str, list[tuple[float, float]]], name: str, call):
@@ -93,21 +80,6 @@ async def async_run(path: Path, rare: str) -> tuple[float, float]:
         await history.close()
 
 
-def prepared(folder: Path, label: str, size: dict) -> tuple[Path, dict]:
-    """The store for ``label``, generated unless ``folder`` already holds one of that size."""
-    path, sidecar = folder / f"{label}.sqlite3", folder / f"{label}.json"
-    if path.exists() and sidecar.exists():
-        info = json.loads(sidecar.read_text())
-        if info.get("size") == size:
-            print(f"{label}: reusing {path}")
-            return path, info
-    started = time.perf_counter()
-    info = {**generate(path, **size), "size": size}
-    sidecar.write_text(json.dumps(info))
-    print(f"{label}: generated in {time.perf_counter() - started:.1f} s")
-    return path, info
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -121,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             path, info = prepared(folder, label, size)
             print(f"  {info['conversations']} conversations, {info['turns']} turns, {info['pictures']} pictures, "
                   f"{path.stat().st_size / 1e6:.1f} MB")
-            rare, common = _words(path, info["second_turn"])
+            rare, common = search_words(path, info["second_turn"])
             print(f"  words from a second turn: rare {rare!r}, common {common!r}")
             merged: dict[str, list[tuple[float, float]]] = {}
             for run in range(1, args.runs + 1):

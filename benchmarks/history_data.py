@@ -16,10 +16,12 @@ last conversation is a long one (:data:`LONG_TURNS` turns) for the turns-window 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -122,6 +124,40 @@ def generate(
         "second_turn": second[len(second) // 2][4] if second else "",
         "long_conversation": conversations,
     }
+
+
+def prepared(folder: Path, label: str, size: dict, *, also: Callable[[Path, str], None] | None = None) -> tuple[Path, dict]:
+    """The store for ``label`` in ``folder`` (``size`` is :func:`generate`'s arguments),
+    generated unless ``folder`` already holds one of that size, so ``--keep`` reuses it.
+
+    Args:
+        also: ``also(path, slug)`` runs once after a store is generated (extra files for it).
+    """
+    slug = label.replace(" ", "-").replace("/", "-")
+    path, sidecar = folder / f"{slug}.sqlite3", folder / f"{slug}.json"
+    if path.exists() and sidecar.exists():
+        info = json.loads(sidecar.read_text())
+        if info.get("size") == size:
+            print(f"{label}: reusing {path}")
+            return path, info
+    started = time.perf_counter()
+    info = {**generate(path, **size), "size": size}
+    if also is not None:
+        also(path, slug)
+    sidecar.write_text(json.dumps(info))
+    print(f"{label}: generated in {time.perf_counter() - started:.1f} s")
+    return path, info
+
+
+def search_words(path: Path, turn_text: str) -> tuple[str, str]:
+    """The rarest and the most common word of ``turn_text`` in the store's turns."""
+    db = sqlite3.connect(path)
+    counts = {
+        word: db.execute("SELECT count(*) FROM turns_fts WHERE turns_fts MATCH ?", (f'"{word}"',)).fetchone()[0]
+        for word in set(turn_text.split())
+    }
+    db.close()
+    return min(counts, key=lambda word: (counts[word], word)), max(counts, key=lambda word: (counts[word], word))
 
 
 def main(argv: list[str] | None = None) -> int:

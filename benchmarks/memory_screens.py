@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import shutil
 import sqlite3
 import statistics
@@ -53,31 +52,13 @@ TARGETS_MS = {"conversations": 300, "gallery": 300, "search rare": 100, "search 
 TIMEOUT = 30.0
 
 
-def prepared(folder: Path, label: str, size: dict) -> tuple[Path, dict]:
-    """The store for ``label`` (with real files for the newest pictures), generated unless
-    ``folder`` holds one of that size already."""
-    from benchmarks.history_data import generate
-
-    slug = label.replace(" ", "-").replace("/", "-")
-    path, sidecar = folder / f"{slug}.sqlite3", folder / f"{slug}.json"
-    if path.exists() and sidecar.exists():
-        info = json.loads(sidecar.read_text())
-        if info.get("size") == size:
-            return path, info
-    started = time.perf_counter()
-    info = {**generate(path, **size), "size": size}
-    _real_files(path, folder / f"{slug}-pictures")
-    sidecar.write_text(json.dumps(info))
-    print(f"{label}: generated in {time.perf_counter() - started:.1f} s")
-    return path, info
-
-
-def _real_files(path: Path, pictures: Path) -> None:
+def _real_files(path: Path, slug: str) -> None:
     """Give the newest :data:`REAL_FILES` pictures real PNG files (1024x1024 gradients)."""
     import hashlib
 
     from tests.fakes.hf_server import png_bytes
 
+    pictures = path.parent / f"{slug}-pictures"
     pictures.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
     rows = db.execute("SELECT id FROM pictures ORDER BY created DESC, id DESC LIMIT ?", (REAL_FILES,)).fetchall()
@@ -90,17 +71,6 @@ def _real_files(path: Path, pictures: Path) -> None:
                    (str(file), hashlib.sha256(data).hexdigest(), len(data), picture_id))
     db.execute("COMMIT")
     db.close()
-
-
-def words(path: Path, turn_text: str) -> tuple[str, str]:
-    """The rarest and the most common word of ``turn_text`` in the store's turns."""
-    db = sqlite3.connect(path)
-    counts = {
-        word: db.execute("SELECT count(*) FROM turns_fts WHERE turns_fts MATCH ?", (f'"{word}"',)).fetchone()[0]
-        for word in set(turn_text.split())
-    }
-    db.close()
-    return min(counts, key=lambda word: (counts[word], word)), max(counts, key=lambda word: (counts[word], word))
 
 
 def common_prompt_word(path: Path) -> str:
@@ -234,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="g2d-memory-bench-") as scratch:
         isolate(Path(scratch))
+        from benchmarks.history_data import prepared, search_words
         from g2d_tui import tuning
 
         if tuning.wanted():  # as the entry point does (no terminal here to probe)
@@ -244,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         table = []
         for label, size in STORES.items():
-            path, info = prepared(folder, label, size)
-            rare, common = words(path, info["second_turn"])
+            path, info = prepared(folder, label, size, also=_real_files)
+            rare, common = search_words(path, info["second_turn"])
             prompt_word = common_prompt_word(path)
             print(f"{label}: {info['conversations']} conversations, {info['turns']} turns, {info['pictures']} pictures; "
                   f"search {rare!r} (rare), {common!r} (common); filter {prompt_word!r}")

@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from g2d_tui import i18n
+from g2d_tui.cli.exit_codes import exit_codes_help
 from g2d_tui.i18n import t
 
 ARGPARSE_MESSAGES = {
@@ -38,6 +39,17 @@ def translated_parser(prog: str, description: str, epilog: str | None = None, **
         if action.dest == "help":
             action.help = t("cli.help")
     return parser
+
+
+def subcommand_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of ``g2d-tui <name>``: its description (``cli.<name>.description``) and
+    the exit codes, as written. Add its own arguments, then :func:`add_common_options`."""
+    return translated_parser(
+        f"g2d-tui {name}",
+        t(f"cli.{name}.description"),
+        exit_codes_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

@@ -12,8 +12,8 @@ import re
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TextIO
 
-from g2d_tui.cli.arguments import UsageError, add_common_options, translated_parser
-from g2d_tui.cli.exit_codes import ExitCode, exit_codes_help
+from g2d_tui.cli.arguments import UsageError, add_common_options, subcommand_parser
+from g2d_tui.cli.exit_codes import ExitCode
 from g2d_tui.cli.output import is_terminal, reply_writer, report, write_json
 from g2d_tui.i18n import t
 
@@ -23,12 +23,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = translated_parser(
-        "g2d-tui ask",
-        t("cli.ask.description"),
-        exit_codes_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = subcommand_parser("ask")
     parser.add_argument("text", nargs="*", metavar=t("cli.ask.text_metavar"), help=t("cli.ask.text"))
     parser.add_argument("--model", metavar=t("cli.model_metavar"), help=t("cli.ask.model"))
     parser.add_argument("--json", action="store_true", help=t("cli.ask.json"))
@@ -102,13 +97,10 @@ async def _stream_answer(chat: GeminiChat, question: str, stdout: TextIO) -> Non
 
 
 async def _answer_as_json(chat: GeminiChat, question: str, stdout: TextIO) -> None:
-    from g2d_tui.cli.output import FragmentCleaner
-
-    cleaner, parts = FragmentCleaner(), []
+    parts = []  # cleaned by GeminiChat.stream, like the fragments _stream_answer writes
     async with aclosing(chat.stream(question)) as fragments:
         async for fragment in fragments:
-            parts.append(cleaner.feed(fragment))
-    parts.append(cleaner.finish())
+            parts.append(fragment)
     outcome = chat.last_outcome
     tokens = outcome.tokens if outcome is not None else None
     write_json(

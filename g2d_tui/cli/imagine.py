@@ -15,8 +15,8 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from g2d_tui.cli.arguments import UsageError, add_common_options, translated_parser
-from g2d_tui.cli.exit_codes import ExitCode, exit_codes_help
+from g2d_tui.cli.arguments import UsageError, add_common_options, subcommand_parser
+from g2d_tui.cli.exit_codes import ExitCode
 from g2d_tui.cli.output import StatusLine, write_json
 from g2d_tui.i18n import t
 from g2d_tui.services.sanitize import clean_line
@@ -69,12 +69,7 @@ def parse_count(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from g2d_tui.settings.model import IMAGE_BACKENDS
 
-    parser = translated_parser(
-        "g2d-tui imagine",
-        t("cli.imagine.description"),
-        exit_codes_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = subcommand_parser("imagine")
     parser.add_argument("text", nargs="+", metavar=t("cli.imagine.text_metavar"), help=t("cli.imagine.text"))
     parser.add_argument("--out", metavar=t("cli.imagine.dir_metavar"), help=t("cli.imagine.out"))
     parser.add_argument("--backend", choices=IMAGE_BACKENDS, help=t("cli.imagine.backend"))
@@ -113,7 +108,7 @@ async def imagine(request: str, args: argparse.Namespace, context: Context) -> i
     from g2d_tui.cli.services import build_image_backend, gemini_config, record_picture
     from g2d_tui.services import image_store
     from g2d_tui.services.gemini import GeminiChat, ImagePrompt
-    from g2d_tui.services.images.base import ImageRequest
+    from g2d_tui.services.settings_services import image_request
 
     settings = context.settings.copy()
     images = settings.images
@@ -138,19 +133,9 @@ async def imagine(request: str, args: argparse.Namespace, context: Context) -> i
             status.show(t("cli.imagine.writing_prompt"))
             prompt = await chat.write_image_prompt(request, settings.gemini.max_prompt_tokens)
             status.note(t("cli.imagine.prompt", prompt=clean_line(prompt.prompt)))
-        negative = ", ".join(part for part in (prompt.negative_prompt, images.negative_prompt) if part)
         planned = seeds(args.seed if args.seed is not None else images.seed, args.count)
         for number, seed in enumerate(planned, start=1):
-            image_request = ImageRequest(
-                prompt=prompt.prompt,
-                negative_prompt=negative,
-                width=images.width,
-                height=images.height,
-                steps=images.steps,
-                guidance_scale=images.guidance_scale,
-                seed=seed,
-                source_request=request,
-            )
+            request_to_draw = image_request(images, prompt, seed=seed, source_request=request)
             counter = f"[{number}/{len(planned)}] " if len(planned) > 1 else ""
 
             def on_progress(progress: Progress, counter: str = counter) -> None:
@@ -159,7 +144,7 @@ async def imagine(request: str, args: argparse.Namespace, context: Context) -> i
                     status.show(counter + text)
 
             status.show(counter + t("cli.imagine.drawing"))
-            image = await backend.generate(image_request, on_progress=on_progress)
+            image = await backend.generate(request_to_draw, on_progress=on_progress)
             path = await asyncio.to_thread(image_store.save, image, folder)
             record_picture(path, image, prompt)
             status.clear()

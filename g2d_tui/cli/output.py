@@ -10,8 +10,6 @@ import json
 import re
 from typing import Any, Protocol, TextIO
 
-from g2d_tui.services.sanitize import clean
-
 PROGRAM = "g2d-tui"
 
 
@@ -38,24 +36,13 @@ def write_json(stdout: TextIO, value: Any) -> None:
     stdout.flush()
 
 
-class FragmentCleaner:
-    """:func:`clean` over a stream of fragments: a ``\\r`` ending one fragment waits for the
-    next, so a ``\\r\\n`` cut in two still makes one line break."""
-
-    def __init__(self) -> None:
-        self._held = ""
-
-    def feed(self, fragment: str) -> str:
-        text = self._held + fragment
-        self._held = "\r" if text.endswith("\r") else ""
-        return clean(text[:-1] if self._held else text)
-
-    def finish(self) -> str:
-        held, self._held = self._held, ""
-        return clean(held)
-
-
 class ReplyWriter(Protocol):
+    """Writes a reply's fragments as they stream in.
+
+    The fragments come from ``GeminiChat.stream``, which has already cleaned them of
+    control characters (``services/gemini/stream.py``), so they are written as they are.
+    """
+
     def write(self, fragment: str) -> None: ...
 
     def close(self) -> None: ...
@@ -66,24 +53,17 @@ class PlainReply:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self._cleaner = FragmentCleaner()
         self._last = ""
 
     def write(self, fragment: str) -> None:
-        text = self._cleaner.feed(fragment)
-        if text:
-            self.stream.write(text)
+        if fragment:
+            self.stream.write(fragment)
             self.stream.flush()
-            self._last = text[-1]
+            self._last = fragment[-1]
 
     def close(self) -> None:
-        text = self._cleaner.finish()
-        if text:
-            self._last = text[-1]
         if self._last and self._last != "\n":
-            text += "\n"  # a shell prompt must not follow on the reply's last line
-        if text:
-            self.stream.write(text)
+            self.stream.write("\n")  # a shell prompt must not follow on the reply's last line
         self.stream.flush()
 
 
@@ -146,7 +126,6 @@ class RichReply:
         from rich.live import Live
 
         self.console = Console(file=stream)
-        self._cleaner = FragmentCleaner()
         self._blocks = MarkdownBlocks()
         self._live = Live(console=self.console, refresh_per_second=10, transient=False)
         self._live.start()
@@ -158,14 +137,13 @@ class RichReply:
         return _WithoutTrailingBlankLines(Markdown(text))
 
     def write(self, fragment: str) -> None:
-        done = self._blocks.feed(self._cleaner.feed(fragment))
+        done = self._blocks.feed(fragment)
         if done:
             self.console.print(self._markdown(done))
             self.console.print()  # blocks are printed one by one: one blank line between them
         self._live.update(self._markdown(self._blocks.pending), refresh=bool(done))
 
     def close(self) -> None:
-        self._blocks.feed(self._cleaner.finish())
         self._live.update(self._markdown(self._blocks.pending))
         self._live.stop()
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from g2d_tui.cli.arguments import add_common_options, translated_parser
-from g2d_tui.cli.exit_codes import ExitCode, exit_codes_help
+from g2d_tui.cli.arguments import add_common_options, subcommand_parser
+from g2d_tui.cli.exit_codes import ExitCode
 from g2d_tui.cli.output import report
 from g2d_tui.i18n import t
 
@@ -45,12 +45,7 @@ def parse_port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = translated_parser(
-        "g2d-tui serve",
-        t("cli.serve.description"),
-        exit_codes_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = subcommand_parser("serve")
     parser.add_argument("--host", default=DEFAULT_HOST, help=t("cli.serve.host", default=DEFAULT_HOST))
     parser.add_argument("--port", type=parse_port, default=DEFAULT_PORT, help=t("cli.serve.port", default=DEFAULT_PORT))
     parser.add_argument("--token", nargs="?", const=GENERATE, metavar="TOKEN", help=t("cli.serve.token", env=TOKEN_ENV))

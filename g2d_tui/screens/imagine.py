@@ -19,7 +19,7 @@ from g2d_tui.i18n import t
 from g2d_tui.messages import ImageSaved
 from g2d_tui.paths import display_path
 from g2d_tui.services.errors import ServiceError, unexpected
-from g2d_tui.services.settings_services import picture_record
+from g2d_tui.services.settings_services import image_request, picture_record
 from g2d_tui.widgets.chat_log import Entry
 from g2d_tui.widgets.image_card import ImageCard, ImageRun, renderer_name, show_progress
 from g2d_tui.widgets.picture import picture_widget, prepare_picture
@@ -205,8 +205,6 @@ class ImagineFlow:
 
     async def _draw(self, entry: Entry, renderer: str) -> None:
         """The prompt (unless the run has one), then each seed's picture."""
-        from g2d_tui.services.images.base import ImageRequest
-
         app, run = self.app, entry.run
         images = app.settings.images
         if run.prompt is None:
@@ -215,19 +213,9 @@ class ImagineFlow:
                 run.prompt = await app.gemini.write_image_prompt(run.request, app.settings.gemini.max_prompt_tokens)
             self._sync(entry)
         self._set_status(entry, "generating", "imagine.generating")
-        negative = ", ".join(part for part in (run.prompt.negative_prompt, images.negative_prompt) if part)
         seeds = run.seeds or [images.seed] * run.count
         for seed in seeds:
-            request = ImageRequest(
-                prompt=run.prompt.prompt,
-                negative_prompt=negative,
-                width=images.width,
-                height=images.height,
-                steps=images.steps,
-                guidance_scale=images.guidance_scale,
-                seed=seed,
-                source_request=run.request,
-            )
+            request = image_request(images, run.prompt, seed=seed, source_request=run.request)
             image = await self._generate(entry, lambda report: app.image_backend.generate(request, on_progress=report))
             await self._received(entry, image, renderer)
 

@@ -117,17 +117,29 @@ def _png_structure_ok(data: bytes) -> bool:
     return False
 
 
+class UnsupportedImage(ImageError):
+    """Data that is no PNG, JPEG or WebP at all (not a damaged one of those).
+
+    Its key stays ``images.corrupt``, so the user reads the same message; callers
+    that word it differently (gallery thumbnails) can tell the two apart.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("images.corrupt")
+
+
 def _open(data: bytes, expected_size: tuple[int, int] | None = None) -> PILImage.Image:
     """Open ``data`` lazily (the header only), refusing other formats and oversized images.
 
     Raises:
         ImageError: ``images.corrupt`` for anything but a well-formed PNG, JPEG or WebP
-            header; ``images.too_large`` over :func:`pixel_limit`, before any pixel is decoded.
+            header (:class:`UnsupportedImage` when it is none of them);
+            ``images.too_large`` over :func:`pixel_limit`, before any pixel is decoded.
     """
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     if not data:
-        raise ImageError("images.corrupt")
+        raise UnsupportedImage()
     if data.startswith(PNG_SIGNATURE) and not _png_structure_ok(data):
         raise ImageError("images.corrupt")
     try:
@@ -136,6 +148,8 @@ def _open(data: bytes, expected_size: tuple[int, int] | None = None) -> PILImage
             image = Image.open(io.BytesIO(data), formats=DECODABLE_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError("images.too_large") from None
+    except UnidentifiedImageError:
+        raise UnsupportedImage() from None
     except Exception:
         raise ImageError("images.corrupt") from None
     if image.width * image.height > pixel_limit(expected_size):
@@ -144,18 +158,34 @@ def _open(data: bytes, expected_size: tuple[int, int] | None = None) -> PILImage
     return image
 
 
-def _decoded(data: bytes, expected_size: tuple[int, int] | None = None) -> PILImage.Image:
-    """Fully decode ``data``, once; ImageError on any failure.
+@contextmanager
+def decoded(
+    data: bytes, expected_size: tuple[int, int] | None = None, *, draft_box: tuple[int, int] | None = None
+) -> Iterator[PILImage.Image]:
+    """``data`` fully decoded, once, within a decode slot; closed when the ``with`` ends.
 
-    PNG structure and checksums are checked by :func:`_open` without inflating; a
-    truncated or damaged stream makes ``load()`` fail (truncated images are not
-    accepted). Runs within a decode slot.
+    The one way into Pillow for received and stored pictures. PNG structure and
+    checksums are checked by :func:`_open` without inflating; a truncated or damaged
+    stream makes ``load()`` fail (truncated images are not accepted). A failure in the
+    ``with`` body is ``images.corrupt`` too.
+
+    Args:
+        data: the encoded image.
+        expected_size: see :func:`pixel_limit`.
+        draft_box: the size the pixels are wanted at, if smaller: a JPEG then decodes at
+            a reduced scale that still covers it (much faster).
+
+    Raises:
+        ImageError: ``images.too_large`` or ``images.corrupt`` (:class:`UnsupportedImage`
+            for data of no accepted format).
     """
     from PIL import Image
 
     with _decode_slot():
         image = _open(data, expected_size)
         try:
+            if draft_box is not None:
+                image.draft("RGB", draft_box)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 image.load()
@@ -165,7 +195,14 @@ def _decoded(data: bytes, expected_size: tuple[int, int] | None = None) -> PILIm
         except Exception:
             image.close()
             raise ImageError("images.corrupt") from None
-        return image
+        try:
+            yield image
+        except ImageError:
+            raise
+        except Exception:
+            raise ImageError("images.corrupt") from None
+        finally:
+            image.close()
 
 
 def _is_black(image: PILImage.Image) -> bool:
@@ -193,18 +230,10 @@ def inspect(data: bytes, expected_size: tuple[int, int] | None = None) -> ImageI
             image of an accepted format.
     """
     hooks.announce("image_decoding")
-    with _decode_slot():
-        image = _decoded(data, expected_size)
-        try:
-            fmt = image.format or "PNG"
-            mime = image.get_format_mimetype() or f"image/{fmt.lower()}"
-            return ImageInfo(image.width, image.height, fmt, mime, _is_black(image), _preview(image))
-        except ImageError:
-            raise
-        except Exception:
-            raise ImageError("images.corrupt") from None
-        finally:
-            image.close()
+    with decoded(data, expected_size) as image:
+        fmt = image.format or "PNG"
+        mime = image.get_format_mimetype() or f"image/{fmt.lower()}"
+        return ImageInfo(image.width, image.height, fmt, mime, _is_black(image), _preview(image))
 
 
 def _preview(image: PILImage.Image) -> PILImage.Image:
@@ -238,27 +267,18 @@ def _rgb(image: PILImage.Image) -> PILImage.Image:
     return image.convert("RGB")
 
 
-def display_copy(data: bytes, max_width: int, max_height: int) -> PILImage.Image:
+def display_copy(data: bytes, max_width: int, max_height: int, *, reducing_gap: float = 3.0) -> PILImage.Image:
     """A decoded RGB copy scaled down (never up) to fit ``max_width`` x ``max_height``.
 
     Keep only this copy in memory for display; the original bytes go to disk. Same
-    formats and pixel cap as :func:`inspect`, within a decode slot.
+    formats and pixel cap as :func:`inspect`, within a decode slot. ``reducing_gap``
+    trades quality for speed as in Pillow's ``Image.thumbnail``.
     """
     box = (max(1, int(max_width)), max(1, int(max_height)))
-    with _decode_slot():
-        image = _open(data)
-        try:
-            image.draft("RGB", box)  # JPEG decodes at a reduced scale: much faster
-            image.load()
-            copy = _fitted(image, box, reducing_gap=3.0)
-            copy.info = {}
-            return copy
-        except ImageError:
-            raise
-        except Exception:
-            raise ImageError("images.corrupt") from None
-        finally:
-            image.close()
+    with decoded(data, draft_box=box) as image:
+        copy = _fitted(image, box, reducing_gap=reducing_gap)
+        copy.info = {}
+        return copy
 
 
 def _lanczos() -> int:

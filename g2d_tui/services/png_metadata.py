@@ -26,8 +26,7 @@ import struct
 import zlib
 from typing import TYPE_CHECKING
 
-from g2d_tui.services.image_codec import PNG_SIGNATURE
-from g2d_tui.services.images.base import ImageError
+from g2d_tui.services.image_codec import PNG_SIGNATURE, decoded
 from g2d_tui.services.sanitize import clean
 
 if TYPE_CHECKING:
@@ -227,22 +226,13 @@ def png_with_parameters(image: GeneratedImage) -> bytes:
 def _reencode(data: bytes, texts: dict[str, str]) -> bytes:
     from PIL import ImageOps, PngImagePlugin
 
-    from g2d_tui.services.image_codec import _decoded  # the checked decode (size limits, CRCs)
-
-    image = _decoded(data)
-    try:
-        image = ImageOps.exif_transpose(image)
-        if image.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
-            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    with decoded(data) as image:  # the checked decode (size limits, CRCs)
+        upright = ImageOps.exif_transpose(image)
+        if upright.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
+            upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
         info = PngImagePlugin.PngInfo()
         for key, value in texts.items():
             info.add_text(key, value.replace("\0", ""))
         out = io.BytesIO()
-        image.save(out, format="PNG", pnginfo=info, compress_level=6)
+        upright.save(out, format="PNG", pnginfo=info, compress_level=6)
         return out.getvalue()
-    except ImageError:
-        raise
-    except Exception:
-        raise ImageError("images.corrupt") from None
-    finally:
-        image.close()

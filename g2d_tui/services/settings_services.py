@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from g2d_tui.conversation import Picture
-    from g2d_tui.services.gemini import GeminiConfig
-    from g2d_tui.services.images.base import GeneratedImage
-    from g2d_tui.settings.model import Environment, Settings
+    from g2d_tui.services.gemini import GeminiConfig, ImagePrompt
+    from g2d_tui.services.images.base import GeneratedImage, ImageRequest
+    from g2d_tui.settings.model import Environment, ImageSettings, Settings
 
 
 def gemini_config(settings: Settings, environment: Environment, *, model: str | None = None) -> GeminiConfig:
@@ -28,6 +28,29 @@ def gemini_config(settings: Settings, environment: Environment, *, model: str | 
         max_output_tokens=gemini.max_output_tokens,
         base_url=resolved.gemini_base_url,
         max_history_tokens=gemini.max_history_tokens,
+    )
+
+
+def image_request(images: ImageSettings, prompt: ImagePrompt, *, seed: int, source_request: str) -> ImageRequest:
+    """What to ask the image backend for ``prompt``, drawn with the ``images`` settings.
+
+    The negative prompt is the one Gemini wrote followed by the settings' own.
+
+    Args:
+        seed: this picture's seed (-1: the backend picks one).
+        source_request: what the user typed (the saved file's name comes from it).
+    """
+    from g2d_tui.services.images.base import ImageRequest
+
+    return ImageRequest(
+        prompt=prompt.prompt,
+        negative_prompt=", ".join(part for part in (prompt.negative_prompt, images.negative_prompt) if part),
+        width=images.width,
+        height=images.height,
+        steps=images.steps,
+        guidance_scale=images.guidance_scale,
+        seed=seed,
+        source_request=source_request,
     )
 
 

@@ -3,15 +3,14 @@
 The cache is keyed by the file's SHA-256 and the thumbnail size (``<cache>/ab/abcd…-256.jpg``),
 so a picture decoded once is never decoded again, whatever its name, and scrolling a big
 gallery only reads small JPEGs. Decoding is synchronous and CPU-bound: call
-:func:`thumbnail` from a thread. Only PNG, JPEG and WebP are opened, and images over
-:data:`MAX_PIXELS` are refused before their pixels are decoded (decompression bombs).
+:func:`thumbnail` from a thread. Pictures are decoded by :mod:`g2d_tui.services.image_codec`,
+so the same formats, pixel cap and limit on concurrent decodes hold as for received images.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 DEFAULT_SIZE = 256
-MAX_PIXELS = 64_000_000
-FORMATS = ("PNG", "JPEG", "WEBP")
 JPEG_QUALITY = 85
 
 
@@ -72,45 +69,23 @@ def thumbnail(path: Path | str, *, size: int = DEFAULT_SIZE, sha256: str = "", c
 
 def make_thumbnail(path: Path, size: int = DEFAULT_SIZE) -> PILImage.Image:
     """Decode ``path`` (capped) and scale it down to fit ``size`` x ``size``; no cache."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from g2d_tui.services.image_codec import UnsupportedImage, display_copy
+    from g2d_tui.services.images.base import ImageError
 
-    hooks.announce("image_decoding")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            source = Image.open(path, formats=FORMATS)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ThumbnailError("thumbnails.missing", path=str(path)) from None
-    except UnidentifiedImageError:
-        raise ThumbnailError("thumbnails.unsupported", path=str(path)) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ThumbnailError("thumbnails.too_large", path=str(path)) from None
-    except Exception:
+    except OSError:
         raise ThumbnailError("thumbnails.unreadable", path=str(path)) from None
-    with source:
-        if source.width * source.height > MAX_PIXELS:
-            raise ThumbnailError("thumbnails.too_large", path=str(path))
-        try:
-            source.draft("RGB", (size, size))  # JPEG decodes at a reduced scale
-            upright = ImageOps.exif_transpose(source)
-            rgb = _rgb(upright)
-            rgb.thumbnail((size, size), resample=Image.Resampling.LANCZOS, reducing_gap=2.0)
-        except Exception:
-            raise ThumbnailError("thumbnails.unreadable", path=str(path)) from None
-    return rgb
-
-
-def _rgb(image: PILImage.Image) -> PILImage.Image:
-    """``image`` in RGB; transparent parts become black (terminals are mostly dark)."""
-    from PIL import Image
-
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+    hooks.announce("image_decoding")
+    try:
+        return display_copy(data, size, size, reducing_gap=2.0)
+    except UnsupportedImage:
+        raise ThumbnailError("thumbnails.unsupported", path=str(path)) from None
+    except ImageError as error:
+        key = "thumbnails.too_large" if error.key == "images.too_large" else "thumbnails.unreadable"
+        raise ThumbnailError(key, path=str(path)) from None
 
 
 def _read_cached(cache: Path) -> PILImage.Image | None:

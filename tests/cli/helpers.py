@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from g2d_tui.cli.runner import Streams, run
-from g2d_tui.settings.model import Settings
 from g2d_tui.settings.store import SettingsStore
+from tests.settings_helpers import keyed_settings
 
 
 class TerminalText(io.StringIO):
@@ -37,17 +37,8 @@ def run_command(name: str, *argv: str, stdin: str | None = None, stdout_terminal
 
 
 def settings_file(path: Path, gemini_url: str = "", hf_url: str = "", save_dir: Path | None = None, **images: object) -> Path:
-    """A settings file with fake keys pointing at the loopback fakes."""
-    settings = Settings()
-    settings.gemini.api_key = "AIzaFAKE-cli-key-0000"
-    settings.gemini.base_url = gemini_url
-    hf = settings.images.huggingface
-    hf.api_key = "hf_FAKE_cli_token_0000"
-    hf.provider = "hf-inference"  # no provider lookup: the command, not the choice, is under test
-    if hf_url:
-        hf.base_url = hf.hub_url = hf_url
-    if save_dir is not None:
-        settings.images.save_dir = str(save_dir)
+    """A settings file with fake keys pointing at the loopback fakes; ``images`` sets image settings."""
+    settings = keyed_settings(gemini_url, hf_url, save_dir)
     for name, value in images.items():
         setattr(settings.images, name, value)
     SettingsStore(path).save(settings)

@@ -90,6 +90,17 @@ def test_control_characters_from_the_reply_never_reach_the_terminal(config, fake
     assert ran.stdout == "safe ␛]52;c;ZXZpbA==␇ text\nnext\n"  # \r\n across two chunks: one line break
 
 
+def test_control_characters_from_the_reply_never_reach_json_or_a_terminal(config, fake_gemini):
+    fake_gemini.enqueue(Reply(["safe \x1b]52;c;ZXZpbA==\x07 text\r", "\nnext"]))
+    ran = run_command("ask", "--config", config, "--json", "hi", stdin="")
+    assert json.loads(ran.stdout)["reply"] == "safe ␛]52;c;ZXZpbA==␇ text\nnext"
+    fake_gemini.enqueue(Reply(["safe \x1b]52;c;ZXZpbA==\x07 text\r", "\nnext"]))
+    ran = run_command("ask", "--config", config, "hi", stdin="", stdout_terminal=True)
+    assert ran.code == 0
+    assert "\x1b]" not in ran.stdout and "\x07" not in ran.stdout and "\r" not in ran.stdout
+    assert "␛]52;c;ZXZpbA==␇" in ran.stdout
+
+
 def test_keys_and_endpoint_from_the_environment(monkeypatch, fake_gemini):
     monkeypatch.setenv("GEMINI_API_KEY", "AIza-from-env")
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)

@@ -1,10 +1,10 @@
-"""Pieces of the subcommands' output: Markdown blocks, fragment cleaning, status line."""
+"""Pieces of the subcommands' output: Markdown blocks, plain replies, status line."""
 
 from __future__ import annotations
 
 import io
 
-from g2d_tui.cli.output import FragmentCleaner, MarkdownBlocks, PlainReply, StatusLine
+from g2d_tui.cli.output import MarkdownBlocks, PlainReply, StatusLine
 from tests.cli.helpers import TerminalText
 
 
@@ -34,12 +34,6 @@ def test_indented_continuations_stay_with_their_list():
     done, pending = feed_all(["- one\n\n  still one\n\n- two\n"])
     assert done == ["- one\n\n  still one\n\n"]
     assert pending == "- two\n"
-
-
-def test_cleaner_keeps_a_split_crlf_as_one_break_and_shows_controls():
-    cleaner = FragmentCleaner()
-    out = cleaner.feed("a\r") + cleaner.feed("\nb\x1b[2J") + cleaner.finish()
-    assert out == "a\nb␛[2J"
 
 
 def test_plain_reply_ends_with_one_newline():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from g2d_tui.app import G2DApp
 from g2d_tui.paths import config_path
 from g2d_tui.settings.model import Environment, Settings
 from g2d_tui.settings.store import SettingsStore
+from tests.settings_helpers import keyed_settings  # noqa: F401 - the UI tests take it from here
 
 
 def write_settings(settings: Settings, path: Path | None = None) -> SettingsStore:
@@ -22,20 +24,6 @@ def make_app(settings: Settings | None = None, environ: dict[str, str] | None = 
     if settings is not None:
         store.save(settings)
     return G2DApp(store, store.load(), Environment.from_environ(environ or {}))
-
-
-def keyed_settings(gemini_url: str = "", hf_url: str = "", save_dir: Path | None = None) -> Settings:
-    settings = Settings()
-    settings.gemini.api_key = "AIzaFAKE-test-key-0000"
-    settings.gemini.base_url = gemini_url
-    hf = settings.images.huggingface
-    hf.api_key = "hf_FAKE_test_token_0000"
-    hf.provider = "hf-inference"  # no provider lookup: the pipeline, not the choice, is under test
-    if hf_url:
-        hf.base_url = hf.hub_url = hf_url
-    if save_dir is not None:
-        settings.images.save_dir = str(save_dir)
-    return settings
 
 
 def no_blink(app: G2DApp) -> None:
@@ -94,6 +82,15 @@ async def settle(pilot, ceiling: float = 30.0) -> None:
         await pilot.pause()
         if not any(worker.is_running for worker in app.workers):
             break
+
+
+async def until(pilot, condition: Callable[[], object], what: str, *, seconds: float = 5.0) -> None:
+    """Pause until ``condition()`` holds; after about ``seconds`` of pauses, fail saying ``what``."""
+    for _ in range(max(1, round(seconds / 0.02))):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(what)
 
 
 def entries(app, role: str | None = None) -> list:

@@ -10,15 +10,7 @@ from g2d_tui.settings.model import Environment
 from g2d_tui.settings.store import SettingsStore
 from g2d_tui.i18n import t
 from g2d_tui.screens.chat import ChatScreen
-from tests.ui.helpers import settings_ready
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(what)
+from tests.ui.helpers import settings_ready, until
 
 
 def chat_notes(app) -> str:

@@ -6,21 +6,13 @@ import pytest
 from textual.widgets import Select
 
 from g2d_tui.widgets.prompt_input import PromptInput
-from tests.ui.helpers import keyed_settings, make_app, settle
+from tests.ui.helpers import keyed_settings, make_app, settle, until
 
 
 async def pickers_ready(pilot) -> None:
     """Wait until both pickers are mounted and the chat one is filled from the API."""
     await until(pilot, lambda: pilot.app.screen.ready and pilot.app.chat_models, "the model pickers never filled")
     await settle(pilot)
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(what)
 
 
 @pytest.mark.parametrize("key, picker_id", [("f3", "#chat-model"), ("f4", "#image-model")])

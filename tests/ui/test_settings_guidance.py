@@ -10,19 +10,11 @@ from g2d_tui.app import G2DApp
 from g2d_tui.paths import config_path, display_path
 from g2d_tui.settings.model import Environment, Settings
 from g2d_tui.settings.store import SettingsStore
-from tests.ui.helpers import keyed_settings, make_app, settings_ready, settle
+from tests.ui.helpers import keyed_settings, make_app, settings_ready, settle, until
 
 
 def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(what)
 
 
 # -- missing keys, near the top -----------------------------------------------------------

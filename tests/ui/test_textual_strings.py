@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 
 from g2d_tui import i18n
-from tests.ui.helpers import keyed_settings, make_app, settle
+from tests.ui.helpers import keyed_settings, make_app, settle, until
 
 
 def textual_english() -> set[str]:
@@ -33,14 +33,6 @@ def english_on_screen(app) -> list[str]:
     lines = ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
     text = "\n".join(lines)
     return sorted(word for word in textual_english() if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text))
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(what)
 
 
 def test_the_list_of_english_words_is_real():

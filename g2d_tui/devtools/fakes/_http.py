@@ -3,9 +3,11 @@ recorded requests, JSON replies, and a ``main()`` for running one by hand."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -145,3 +147,28 @@ def serve_forever(fake: FakeServer, hint: str) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+def run_by_hand(
+    argv: list[str] | None,
+    *,
+    description: str,
+    port: int,
+    build: Callable[[argparse.Namespace], FakeServer],
+    hint: str,
+    step_delay: float | None = None,
+) -> None:
+    """The ``main()`` of a fake: ``--host`` and ``--port`` (and ``--step-delay`` when it
+    draws in steps), then :func:`serve_forever` the fake ``build(args)`` makes.
+
+    Args:
+        port: the default port.
+        hint: how to point the app at it, ``{url}`` standing for the fake's address.
+        step_delay: the default seconds per sampling step; None for fakes without steps.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port)
+    if step_delay is not None:
+        parser.add_argument("--step-delay", type=float, default=step_delay, help=f"seconds per sampling step (default {step_delay})")
+    serve_forever(build(parser.parse_args(argv)), hint)

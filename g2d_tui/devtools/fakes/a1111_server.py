@@ -13,7 +13,6 @@ everywhere, as a web UI started without ``--api``. Standalone::
 
 from __future__ import annotations
 
-import argparse
 import base64
 import collections
 import io
@@ -21,7 +20,7 @@ import json
 import threading
 from typing import Any
 
-from g2d_tui.devtools.fakes._http import FakeServer, JsonHandler, Recorded, serve_forever
+from g2d_tui.devtools.fakes._http import FakeServer, JsonHandler, Recorded, run_by_hand
 from g2d_tui.devtools.fakes.hf_server import gradient
 
 CHECKPOINTS = [
@@ -123,12 +122,14 @@ class FakeA1111(FakeServer):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Fake AUTOMATIC1111 API for manual runs.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7861)
-    parser.add_argument("--step-delay", type=float, default=0.1, help="seconds per sampling step (default 0.1)")
-    args = parser.parse_args(argv)
-    serve_forever(FakeA1111(args.host, args.port, step_delay=args.step_delay), "G2D_A1111_URL={url} g2d-tui")
+    run_by_hand(
+        argv,
+        description="Fake AUTOMATIC1111 API for manual runs.",
+        port=7861,
+        step_delay=0.1,
+        build=lambda args: FakeA1111(args.host, args.port, step_delay=args.step_delay),
+        hint="G2D_A1111_URL={url} g2d-tui",
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ Standalone::
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import io
@@ -33,7 +32,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from g2d_tui.devtools.fakes._http import FakeServer, JsonHandler, Recorded, serve_forever
+from g2d_tui.devtools.fakes._http import FakeServer, JsonHandler, Recorded, run_by_hand
 from g2d_tui.devtools.fakes.hf_server import gradient
 
 CHECKPOINTS = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors"]
@@ -343,12 +342,14 @@ def _saved_png(width: int, height: int, prompt: dict[str, Any]) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Fake ComfyUI server for manual runs.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8189)
-    parser.add_argument("--step-delay", type=float, default=0.1, help="seconds per sampling step (default 0.1)")
-    args = parser.parse_args(argv)
-    serve_forever(FakeComfyUI(args.host, args.port, step_delay=args.step_delay), "G2D_COMFYUI_URL={url} g2d-tui")
+    run_by_hand(
+        argv,
+        description="Fake ComfyUI server for manual runs.",
+        port=8189,
+        step_delay=0.1,
+        build=lambda args: FakeComfyUI(args.host, args.port, step_delay=args.step_delay),
+        hint="G2D_COMFYUI_URL={url} g2d-tui",
+    )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,38 @@ CREATE TABLE pictures (
 );
 """
 
-V2_SEARCH_AND_INDEXES = f"""
+
+def _search_index(table: str, *columns: str) -> str:
+    """An FTS5 index of ``columns`` of ``table`` (external content: the text is not stored
+    twice), kept up to date by triggers, and filled with what ``table`` holds now.
+
+    Released steps are built with it and their text is frozen (test_history_migrations
+    checks a digest of each): its output must never change. A different index is a new
+    helper, or plain SQL, in a new step.
+    """
+    fts, names = f"{table}_fts", ", ".join(columns)
+    new = ", ".join(f"new.{column}" for column in columns)
+    old = ", ".join(f"old.{column}" for column in columns)
+    wrap = " " if len(columns) == 1 else "\n    "  # several columns: the statements wrap
+    return f"""
+CREATE VIRTUAL TABLE {fts} USING fts5(
+    {names},{wrap}content='{table}', content_rowid='id', tokenize='{_TOKENIZER}');
+CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN
+    INSERT INTO {fts}(rowid, {names}){wrap}VALUES (new.id, {new});
+END;
+CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN
+    INSERT INTO {fts}({fts}, rowid, {names}){wrap}VALUES ('delete', old.id, {old});
+END;
+CREATE TRIGGER {fts}_update AFTER UPDATE OF {names} ON {table} BEGIN
+    INSERT INTO {fts}({fts}, rowid, {names}){wrap}VALUES ('delete', old.id, {old});
+    INSERT INTO {fts}(rowid, {names}){wrap}VALUES (new.id, {new});
+END;
+INSERT INTO {fts}({fts}) VALUES ('rebuild');
+"""
+
+
+V2_SEARCH_AND_INDEXES = (
+    """
 -- Lists page newest first by (updated|created, id); foreign keys need an index on the
 -- child side or every delete scans the child table.
 CREATE INDEX conversations_by_updated ON conversations(updated, id);
@@ -74,56 +105,12 @@ CREATE INDEX pictures_by_turn ON pictures(turn_id);
 CREATE INDEX pictures_by_parent ON pictures(parent_id);
 CREATE INDEX pictures_by_sha256 ON pictures(sha256);
 CREATE INDEX pictures_by_path ON pictures(path);
-
-CREATE VIRTUAL TABLE conversations_fts USING fts5(
-    title, content='conversations', content_rowid='id', tokenize='{_TOKENIZER}');
-CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
-    INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
-END;
-CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
-    INSERT INTO conversations_fts(conversations_fts, rowid, title) VALUES ('delete', old.id, old.title);
-END;
-CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
-    INSERT INTO conversations_fts(conversations_fts, rowid, title) VALUES ('delete', old.id, old.title);
-    INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
-END;
-INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild');
-
-CREATE VIRTUAL TABLE turns_fts USING fts5(
-    text, content='turns', content_rowid='id', tokenize='{_TOKENIZER}');
-CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN
-    INSERT INTO turns_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN
-    INSERT INTO turns_fts(turns_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
-CREATE TRIGGER turns_fts_update AFTER UPDATE OF text ON turns BEGIN
-    INSERT INTO turns_fts(turns_fts, rowid, text) VALUES ('delete', old.id, old.text);
-    INSERT INTO turns_fts(rowid, text) VALUES (new.id, new.text);
-END;
-INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
 """
+    + _search_index("conversations", "title")
+    + _search_index("turns", "text")
+)
 
-V3_PICTURE_SEARCH = f"""
-CREATE VIRTUAL TABLE pictures_fts USING fts5(
-    prompt, negative_prompt, request, model,
-    content='pictures', content_rowid='id', tokenize='{_TOKENIZER}');
-CREATE TRIGGER pictures_fts_insert AFTER INSERT ON pictures BEGIN
-    INSERT INTO pictures_fts(rowid, prompt, negative_prompt, request, model)
-    VALUES (new.id, new.prompt, new.negative_prompt, new.request, new.model);
-END;
-CREATE TRIGGER pictures_fts_delete AFTER DELETE ON pictures BEGIN
-    INSERT INTO pictures_fts(pictures_fts, rowid, prompt, negative_prompt, request, model)
-    VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.request, old.model);
-END;
-CREATE TRIGGER pictures_fts_update AFTER UPDATE OF prompt, negative_prompt, request, model ON pictures BEGIN
-    INSERT INTO pictures_fts(pictures_fts, rowid, prompt, negative_prompt, request, model)
-    VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.request, old.model);
-    INSERT INTO pictures_fts(rowid, prompt, negative_prompt, request, model)
-    VALUES (new.id, new.prompt, new.negative_prompt, new.request, new.model);
-END;
-INSERT INTO pictures_fts(pictures_fts) VALUES ('rebuild');
-"""
+V3_PICTURE_SEARCH = _search_index("pictures", "prompt", "negative_prompt", "request", "model")
 
 MIGRATIONS: tuple[str, ...] = (
     V1_TABLES,  # 1: conversations, turns, pictures
