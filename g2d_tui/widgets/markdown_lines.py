@@ -167,8 +167,9 @@ SYNC_RENDER_CHARS = 8000
 """A finished reply up to this size is rendered as it is laid out (a few ms); a longer
 one in a thread, its lines filled in when ready."""
 
-CACHE_LINES = 20_000
-"""Rendered lines kept for replies that scrolled out of view (about a hundred screens)."""
+CACHE_LINES = 5_000
+"""Rendered lines kept for replies out of view: about a hundred replies of a long chat or
+120 screens, ~2 MB. What is older renders again when it comes back (~20 ms a reply)."""
 
 _cache: OrderedDict[tuple[str, int], list[Line]] = OrderedDict()
 _cached_lines = 0
@@ -267,6 +268,13 @@ class FrozenMarkdown(Widget):
             return
         self._width, self._lines, self._rendering_width = width, lines, 0
         self.refresh(layout=True)
+
+    def on_unmount(self) -> None:
+        # Scrolled far away (or closed): the entry keeps the text, the cache the recent
+        # renders. A removed widget can wait a while for the cyclic collector; its lines
+        # (~20 KB a reply) need not wait with it.
+        self._generation += 1  # a render still on its way is dropped
+        self._lines, self._width, self._rendering_width = [], 0, 0
 
     def on_resize(self, event) -> None:
         if self.sources and event.size.width not in (self._width, self._rendering_width):
