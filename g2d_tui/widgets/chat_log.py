@@ -290,6 +290,20 @@ class ChatLog(VerticalScroll, can_focus=True):
         if abs(target - self.scroll_y) >= 1:
             self.set_scroll(None, target)
 
+    # -- keys -------------------------------------------------------------------------------
+
+    def action_page_up(self) -> None:
+        """A page at once, not animated: each step of an animated scroll moved the window of
+        widgets again (and measured what came in), so a page cost several reconciles, and
+        their height corrections fought the animation for the scroll position."""
+        if self.allow_vertical_scroll:
+            self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        """See :meth:`action_page_up`."""
+        if self.allow_vertical_scroll:
+            self.scroll_page_down(animate=False)
+
     def visible_entries(self) -> Iterable[Entry]:
         """The entries with a widget in view now."""
         region = self.scrollable_content_region
