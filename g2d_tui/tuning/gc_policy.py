@@ -231,9 +231,9 @@ def install():
         global _collect_after_reply
         if _reply_streams:
             _reply_streams.pop().__exit__(None, None, None)
-        # The full pass the stream put off, once the reader has the end on screen; at once
-        # when the replies follow each other too fast for it (it never came in a quick
-        # chat, and what scrolled out of the log waited for it: RSS grew ~0.5 MB a turn).
+        # The full pass the stream put off, once the reader has the end on screen; soon
+        # after the end when replies follow each other too fast for that delay: the
+        # widgets that scrolled out of the log are freed only by this pass.
         delay = COLLECT_AFTER_REPLY if _put_off < PUT_OFF_AT_MOST else COLLECT_WHEN_PUT_OFF
         _collect_after_reply = asyncio.get_running_loop().call_later(delay, _after_reply)
 
