@@ -38,7 +38,8 @@ REPLY_RATE = 200.0
 """Chunks per second of each reply (80 chunks: 0.4 s a reply)."""
 
 
-async def long_chat(turns: int, workdir: Path, pages: int = 12) -> dict:
+async def long_chat(turns: int, workdir: Path, pages: int = 12, on_turn=None) -> dict:
+    """The scenario; ``on_turn(turn, app)`` (optional, awaited) runs after each turn."""
     from benchmarks.fixtures import turn_marker
     from benchmarks.scenarios import FrameWatch, build_app, remote_fakes, submit, until_idle_with_models
 
@@ -81,6 +82,8 @@ async def long_chat(turns: int, workdir: Path, pages: int = 12) -> dict:
                     "max_stall": monitor.max_late, "rss": memory().get("VmRSS", 0.0),
                     "widgets": len(log.children), "mounted_entries": len(log.mounted_entries),
                 })
+                if on_turn is not None:
+                    await on_turn(turn + 1, app)
             scrolls = await scroll_pages(pilot, log, watch, monitor, pages)
             await monitor.stop()
     return {"turns": rows, "scrolls": scrolls, "reply_rate": REPLY_RATE}
@@ -105,7 +108,14 @@ async def scroll_pages(pilot, log, watch, monitor, pages: int) -> list[dict]:
         watch.arm(settled)
         pressed = time.perf_counter()
         await pilot.press(key)
-        done = await watch.wait(timeout=10)
+        try:
+            done = await watch.wait(timeout=10)
+        except TimeoutError:
+            # The log settled between two frames (its last step changed nothing on screen):
+            # the frame that showed it is the last one drawn.
+            if not settled():
+                raise
+            done = watch.last_frame_at
         await pilot.pause(0.05)
         results.append({"key": key, "to_frame": done - pressed, "max_stall": monitor.max_late, "moved": log.scroll_y - before})
     return results

@@ -39,6 +39,7 @@ class FrameWatch:
         self.error: Exception | None = None
         self.hit_at: float | None = None
         self.frames = 0
+        self.last_frame_at = 0.0
         self._real = app._display
         app._display = self._display
 
@@ -47,6 +48,7 @@ class FrameWatch:
         if renderable is None or self.app._batch_count:
             return
         self.frames += 1
+        self.last_frame_at = time.perf_counter()
         if self.check is not None and self.hit_at is None:
             try:
                 hit = self.check()

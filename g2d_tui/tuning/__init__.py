@@ -41,6 +41,7 @@ def _pieces() -> list[Piece]:
         Piece("terminal-probe", terminal_probe.install_piece, "asks the terminal for graphics support once, in a thread, while the app imports"),
         Piece("styles-cache", patches.unpin_styles_caches, "StylesCache's lru_cache kept 1,024 widgets alive", "https://github.com/Textualize/textual/issues/6665"),
         Piece("lazy-strip-caches", patches.lazy_strip_caches, "a Strip made seven caches up front"),
+        Piece("release-removed-lines", patches.release_removed_lines, "widgets the chat log removed drop their rendered lines before their collection"),
         Piece("forget-finished-work", patches.forget_finished_work, "a finished worker kept its arguments alive through cancelled timer handles"),
         Piece("paint-after-slow-layouts", patches.paint_after_slow_layouts, "a slow layout's paint waits for a later turn of the loop"),
         Piece("keep-lines-on-new-height", patches.keep_lines_on_new_height, "a growing reply re-renders only its new rows"),

@@ -192,8 +192,16 @@ ARCHIVE_COLLECT_DELAY = 0.3
 """Seconds between the young and the full pass after cards were archived: back to back
 they were one pause of 30-40 ms."""
 
+PUT_OFF_AT_MOST = 3
+"""Replies whose after-reply pass the next one cancelled before it ran, after which it
+runs right after the reply instead."""
+
+COLLECT_WHEN_PUT_OFF = 0.05
+"""Seconds after a reply's end for a pass put off too often: the end gets painted first."""
+
 _reply_streams: list = []
 _collect_after_reply = None
+_put_off = 0
 
 
 def install():
@@ -210,10 +218,11 @@ def install():
         tune_thresholds()
 
     def reply_started(**_details) -> None:
-        global _collect_after_reply
+        global _collect_after_reply, _put_off
         if _collect_after_reply is not None:  # this reply's end will run it
             _collect_after_reply.cancel()
             _collect_after_reply = None
+            _put_off += 1
         stream = streaming()
         stream.__enter__()
         _reply_streams.append(stream)
@@ -222,8 +231,11 @@ def install():
         global _collect_after_reply
         if _reply_streams:
             _reply_streams.pop().__exit__(None, None, None)
-        # The full pass the stream put off, once the reader has the end on screen.
-        _collect_after_reply = asyncio.get_running_loop().call_later(COLLECT_AFTER_REPLY, _after_reply)
+        # The full pass the stream put off, once the reader has the end on screen; soon
+        # after the end when replies follow each other too fast for that delay: the
+        # widgets that scrolled out of the log are freed only by this pass.
+        delay = COLLECT_AFTER_REPLY if _put_off < PUT_OFF_AT_MOST else COLLECT_WHEN_PUT_OFF
+        _collect_after_reply = asyncio.get_running_loop().call_later(delay, _after_reply)
 
 
     def cards_archived(archived: bool = True, **_details) -> None:
@@ -259,8 +271,9 @@ def install():
 
 
 def _after_reply() -> None:
-    global _collect_after_reply
+    global _collect_after_reply, _put_off
     _collect_after_reply = None
+    _put_off = 0
     collect_while_quiet()
     freeze_long_lived()  # the first reply may have imported the Gemini SDK
 

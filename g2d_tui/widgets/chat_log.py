@@ -21,6 +21,7 @@ from typing import Any
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
+from g2d_tui import hooks
 from g2d_tui.conversation import Turn
 
 
@@ -260,7 +261,9 @@ class ChatLog(VerticalScroll, can_focus=True):
         for entry in leaving:
             entry.widget = None
         if gone:
+            removed = [node for widget in gone for node in (widget, *widget.walk_children())]
             await self.remove_children(gone)
+            hooks.announce("entries_removed", widgets=removed)
         kept = sorted(old & new)
         before = [self._widget_for(self.entries[index]) for index in range(first, kept[0] if kept else end)]
         after = [self._widget_for(self.entries[index]) for index in range((kept[-1] + 1) if kept else end, end)]
@@ -286,6 +289,20 @@ class ChatLog(VerticalScroll, can_focus=True):
         target = sum(item.height for item in self.entries[:index]) + offset
         if abs(target - self.scroll_y) >= 1:
             self.set_scroll(None, target)
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def action_page_up(self) -> None:
+        """A page at once, not animated: each step of an animated scroll moved the window of
+        widgets again (and measured what came in), so a page cost several reconciles, and
+        their height corrections fought the animation for the scroll position."""
+        if self.allow_vertical_scroll:
+            self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        """See :meth:`action_page_up`."""
+        if self.allow_vertical_scroll:
+            self.scroll_page_down(animate=False)
 
     def visible_entries(self) -> Iterable[Entry]:
         """The entries with a widget in view now."""

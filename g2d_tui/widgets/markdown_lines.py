@@ -167,8 +167,9 @@ SYNC_RENDER_CHARS = 8000
 """A finished reply up to this size is rendered as it is laid out (a few ms); a longer
 one in a thread, its lines filled in when ready."""
 
-CACHE_LINES = 20_000
-"""Rendered lines kept for replies that scrolled out of view (about a hundred screens)."""
+CACHE_LINES = 5_000
+"""Rendered lines kept for replies out of view: about a hundred replies of a long chat or
+120 screens, ~2 MB. What is older renders again when it comes back (~20 ms a reply)."""
 
 _cache: OrderedDict[tuple[str, int], list[Line]] = OrderedDict()
 _cached_lines = 0
@@ -177,7 +178,6 @@ _cache_lock = threading.Lock()
 
 def cached_lines(source: str, width: int) -> list[Line]:
     """``render_markdown_lines(source, width)``, from the cache when it was rendered lately."""
-    global _cached_lines
     key = (source, width)
     with _cache_lock:
         lines = _cache.get(key)
@@ -185,6 +185,12 @@ def cached_lines(source: str, width: int) -> list[Line]:
             _cache.move_to_end(key)
             return lines
     lines = render_markdown_lines(source, width)
+    _keep(key, lines)
+    return lines
+
+
+def _keep(key: tuple[str, int], lines: list[Line]) -> None:
+    global _cached_lines
     with _cache_lock:
         if key not in _cache:
             _cache[key] = lines
@@ -192,7 +198,35 @@ def cached_lines(source: str, width: int) -> list[Line]:
             while _cached_lines > CACHE_LINES and len(_cache) > 1:
                 _, dropped = _cache.popitem(last=False)
                 _cached_lines -= len(dropped)
-    return lines
+
+
+def cache_size() -> tuple[int, int]:
+    """Replies and lines in the render cache."""
+    with _cache_lock:
+        return len(_cache), _cached_lines
+
+
+async def keep_rendered(source: str, width: int) -> None:
+    """Put ``source`` rendered at ``width`` in the cache, ``RENDER_SLICE`` at a time.
+
+    For a reply that just finished streaming: it was drawn in pieces, so when it comes back
+    into view after scrolling away it would be rendered whole while the log lays out (~20-40
+    ms a reply, on the way to the page the user asked for). Rendered now, between frames,
+    the page finds it ready.
+    """
+    key = (source, width)
+    with _cache_lock:
+        if key in _cache:
+            return
+    lines: list[Line] = []
+    began = time.perf_counter()
+    for line in _markdown_lines(source, width):
+        lines.append(line)
+        if time.perf_counter() - began > RENDER_SLICE:
+            await let_the_loop_run()
+            began = time.perf_counter()
+    lines.append(())
+    _keep(key, lines)
 
 
 class FrozenMarkdown(Widget):
@@ -267,6 +301,13 @@ class FrozenMarkdown(Widget):
             return
         self._width, self._lines, self._rendering_width = width, lines, 0
         self.refresh(layout=True)
+
+    def on_unmount(self) -> None:
+        # Scrolled far away (or closed): the entry keeps the text, the cache the recent
+        # renders. A removed widget can wait a while for the cyclic collector; its lines
+        # (~20 KB a reply) need not wait with it.
+        self._generation += 1  # a render still on its way is dropped
+        self._lines, self._width, self._rendering_width = [], 0, 0
 
     def on_resize(self, event) -> None:
         if self.sources and event.size.width not in (self._width, self._rendering_width):

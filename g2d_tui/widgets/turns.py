@@ -20,7 +20,7 @@ from textual.widgets import Static
 from g2d_tui import hooks
 from g2d_tui.i18n import t
 from g2d_tui.widgets.chat_log import Entry, wrapped_lines
-from g2d_tui.widgets.markdown_lines import FrozenMarkdown, freeze_point
+from g2d_tui.widgets.markdown_lines import FrozenMarkdown, freeze_point, keep_rendered
 
 FLUSH_EVERY = 0.08
 """Seconds between Markdown updates while a reply streams."""
@@ -192,6 +192,9 @@ class GeminiReply(Vertical):
             self._flush_timer = None
         await self._flush(final=True)
         await self._stop_stream()
+        if self.entry.turn.text:  # ready for when it scrolls back into view, drawn whole
+            width = self.query_one(FrozenMarkdown).render_width()
+            self.run_worker(keep_rendered(self.entry.turn.text, width), group="keep-rendered", exit_on_error=False)
 
     async def _stop_stream(self) -> None:
         if self._stream is not None:
