@@ -35,7 +35,7 @@ from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from g2d_tui.app import G2DApp
+    from g2d_tui.screens.app_host import AppHost
     from g2d_tui.conversation import Conversation, Picture
     from g2d_tui.settings.model import Settings
 
@@ -54,7 +54,7 @@ WIDGETS = {"user": UserPrompt, "model": GeminiReply, "image": ImageCard, "note":
 class ChatScreen(Screen[None]):
     """Chat with Gemini; ``/imagine`` turns a request into a picture."""
 
-    app: G2DApp
+    app: AppHost
     BINDINGS = [
         bind("escape", "cancel", "cancel"),
         bind("ctrl+l", "new_chat", "new_chat"),

@@ -29,7 +29,7 @@ from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldErr
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from g2d_tui.app import G2DApp
+    from g2d_tui.screens.app_host import AppHost
 
 KEYED_URLS = {
     ("gemini", "base_url"): "gemini",
@@ -42,7 +42,7 @@ KEYED_URLS = {
 class SettingsScreen(Screen[None]):
     """Every setting, grouped by section; ``ctrl+s`` saves, ``escape`` goes back."""
 
-    app: G2DApp
+    app: AppHost
     BINDINGS = [
         # Not a priority binding: those run as the key comes in, before the keys ahead of it
         # have reached the focused field, and a fast "type, ctrl+s" saved the old value.

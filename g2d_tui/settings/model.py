@@ -351,3 +351,14 @@ def effective(settings: Settings, env: Environment) -> Effective:
         a1111_url=(env.a1111_url or images.a1111.base_url).strip() or defaults.A1111_URL,
         comfyui_url=(env.comfyui_url or images.comfyui.base_url).strip() or defaults.COMFYUI_URL,
     )
+
+
+def missing_keys(settings: Settings, env: Environment) -> list[str]:
+    """Catalogue keys of the notes for keys that are configured neither in ``settings`` nor
+    in the environment. Only what the selected image backend needs counts."""
+    resolved, missing = effective(settings, env), []
+    if not resolved.gemini_api_key:
+        missing.append("keys.missing_gemini")
+    if settings.images.backend == "huggingface" and not resolved.hf_token:
+        missing.append("keys.missing_hf")
+    return missing
