@@ -116,3 +116,62 @@ async def widget_on_screen(pilot, entry):
             return widget
         await pilot.pause(0.02)
     raise AssertionError(f"{entry.role} entry never got a widget")
+
+
+CEILING = 30.0
+"""Seconds a condition gets before a test gives up on it: generous, as a busy 2-core
+machine can be many times slower than an idle one, and a test that passes waits far less."""
+
+
+async def until(pilot, condition, what: str, ceiling: float = CEILING) -> None:
+    """Pause until ``condition()`` holds; fail naming ``what`` after ``ceiling`` seconds."""
+    import asyncio
+
+    loop_time = asyncio.get_running_loop().time
+    deadline = loop_time() + ceiling
+    while not condition():
+        if loop_time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says (``advance``)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def idle_events(app, monkeypatch, clock: FakeClock, *hook_events: str) -> tuple[list[str], list[bool]]:
+    """Run ``app``'s idle watch on ``clock`` (checked every 20 ms) and record, in order, each
+    ``idle`` announcement and each of ``hook_events``; also every idle check's answer.
+
+    Returns:
+        (the events, the answers): lists that fill as the app runs.
+    """
+    from g2d_tui import hooks
+    from g2d_tui.idle import IdleWatch
+
+    events: list[str] = []
+    answers: list[bool] = []
+    app.idle = IdleWatch(clock=clock)
+    app.idle.check_every = 0.02
+    is_idle = app.idle.is_idle
+    app.idle.is_idle = lambda workers: answers.append(is_idle(workers)) or answers[-1]
+    # A copy of the listeners, restored after the test: ours go away with it.
+    monkeypatch.setattr(hooks, "_listeners", {event: list(listeners) for event, listeners in hooks._listeners.items()})
+    for event in ("idle", *hook_events):
+        hooks.listen(event, lambda event=event, **_details: events.append(event))
+    return events, answers
+
+
+async def idle_checks(pilot, answers: list[bool], count: int = 3) -> None:
+    """Wait until the idle watch has answered ``count`` more times."""
+    seen = len(answers)
+    await until(pilot, lambda: len(answers) >= seen + count, f"{count} idle checks")

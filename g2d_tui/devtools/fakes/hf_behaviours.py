@@ -6,7 +6,8 @@ image in the partner provider's shape (:mod:`.hf_partner_shapes`)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -280,3 +281,19 @@ class Default(Behaviour):
         palette = [(200, 80, 40), (40, 120, 200), (120, 60, 180), (30, 160, 120), (220, 170, 40)]
         color = palette[seed % len(palette)]
         return Reply(200, "image/png", png_bytes(side("width"), side("height"), color, seed))
+
+
+@dataclass(frozen=True)
+class Held(Behaviour):
+    """Send nothing until ``release`` is set (or the server stops), then ``inner``'s answer
+    (by default the queue-empty one): the test decides when the picture comes, so what
+    happens while a generation waits is tested without a race against a delay."""
+
+    release: threading.Event = field(default_factory=threading.Event, compare=False)
+    inner: Behaviour | None = None
+
+    def reply(self, request, fake):
+        while not self.release.wait(0.05):
+            if fake._stopping.is_set():
+                return None
+        return (self.inner or Default()).reply(request, fake)

@@ -46,7 +46,7 @@ from typing import Any
 # modules; tests and benchmarks import every name from here.
 from g2d_tui.devtools.fakes.hf_behaviours import (  # noqa: F401 - re-exported
     ERROR_STATUSES, HOSTILE_MODES, HUGE_DECODE,
-    Behaviour, BigText, Black, Bomb, Corrupt, Default, Drop, Error, Failing, Hang, HostileError, HostileLoading,
+    Behaviour, BigText, Black, Bomb, Corrupt, Default, Drop, Error, Failing, Hang, Held, HostileError, HostileLoading,
     Jpeg, Loading, NotImage, Png, Redirect, Trickle, Webp,
 )
 from g2d_tui.devtools.fakes.hf_partner_shapes import PartnerProviderShapes, _Job
