@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 
 from textual.compose import compose
 from textual.widgets._footer import FooterKey
 
 from g2d_tui.tuning.footer import Footer, _identity
 from tests.fakes.gemini_server import Reply
-from tests.ui.helpers import keyed_settings, make_app, send, settle
+from tests.ui.helpers import keyed_settings, make_app, send, settle, until
 
 
 def keys(footer: Footer) -> list[FooterKey]:
@@ -31,10 +30,7 @@ async def test_a_reply_adds_and_removes_cancel_without_rebuilding_the_other_keys
         idle = keys(footer)
         assert "escape" not in {key.key for key in idle}
         await send(pilot, "take your time")
-        for _ in range(100):  # the footer changes after the next refresh
-            if "escape" in {key.key for key in keys(footer)}:
-                break
-            await asyncio.sleep(0.02)
+        await until(pilot, lambda: "escape" in {key.key for key in keys(footer)}, "the footer's escape key")  # after the next refresh
         busy = keys(footer)
         assert "escape" in {key.key for key in busy}
         assert [_identity(key) for key in busy] == as_rebuilt(footer)

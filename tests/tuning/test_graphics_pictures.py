@@ -165,10 +165,7 @@ async def test_partly_visible_sixel_picture_is_encoded_in_a_thread(fake_gemini, 
         log = app.screen.query_one(ChatLog)
         log.scroll_home(animate=False)  # the picture's bottom rows leave the view
         await pilot.pause()
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if canvas._parts and not canvas._encoding:
-                break
+        await until(pilot, lambda: canvas._parts and not canvas._encoding, "the visible part")
         await pilot.pause()
         visible = app.screen.find_widget(canvas).visible_region
         assert 0 < visible.height < canvas.size.height

@@ -39,11 +39,11 @@ async def settings_ready(pilot) -> None:
     """Wait until the first-run settings screen is up and has focused its first field."""
     from g2d_tui.screens.settings import SettingsScreen
 
-    for _ in range(200):
+    def ready() -> bool:
         screen = pilot.app.screen
-        if isinstance(screen, SettingsScreen) and screen.focused is not None:
-            break
-        await pilot.pause(0.02)
+        return isinstance(screen, SettingsScreen) and screen.focused is not None
+
+    await until(pilot, ready, "the first-run settings with a focused field")
     await pilot.pause()
 
 
@@ -110,12 +110,12 @@ async def widget_on_screen(pilot, entry):
     log = pilot.app.screen.log_view
     if log.widget_of(entry) is None:
         log.scroll_to_entry(entry)
-    for _ in range(200):
+    def mounted() -> bool:
         widget = log.widget_of(entry)
-        if widget is not None and widget.is_mounted:
-            return widget
-        await pilot.pause(0.02)
-    raise AssertionError(f"{entry.role} entry never got a widget")
+        return widget is not None and widget.is_mounted
+
+    await until(pilot, mounted, f"a widget for the {entry.role} entry")
+    return log.widget_of(entry)
 
 
 CEILING = 30.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 
 from textual.widgets import Markdown, Select
@@ -80,18 +79,13 @@ async def test_escape_cancels_and_keeps_partial_text(fake_gemini):
         await settle(pilot)
         await send(pilot, "tell me a long story")
         reply = app.screen.query_one(GeminiReply)
-        for _ in range(100):
-            if "second" in reply.text:
-                break
-            await asyncio.sleep(0.05)
+        await until(pilot, lambda: "second" in reply.text, "the second chunk")
         assert app.screen.busy
-        await pilot.pause(0.25)  # the activity line animates every 0.1 s
-        activity = app.screen.query_one("#activity")
-        assert "esc" in str(activity.render()).lower() and activity.has_class("-busy")
+        activity = app.screen.query_one("#activity")  # animated every 0.1 s
+        await until(pilot, lambda: "esc" in str(activity.render()).lower() and activity.has_class("-busy"), "the activity line")
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.pause(0.25)
-        assert str(activity.render()).strip() == "" and not activity.has_class("-busy")
+        await until(pilot, lambda: str(activity.render()).strip() == "" and not activity.has_class("-busy"), "an empty activity line")
         assert reply.has_class("-cancelled")
         assert reply.text.startswith("First part. second part.")
         assert "Cancelled" in str(reply.query_one(".reply-status").render())
@@ -126,12 +120,10 @@ async def test_error_shows_message_restores_text_and_next_message_works(fake_gem
 async def test_model_picker_is_filled_from_the_api_and_choice_persists(fake_gemini):
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
-        for _ in range(250):  # the listing starts after the first frame: settle() may come first
-            await settle(pilot)
-            picker = app.screen.query_one_optional("#chat-model", Select)
-            if picker is not None and app.chat_models:
-                break
-            await pilot.pause(0.02)
+        # The listing starts after the first frame: settle() may come first.
+        await until(pilot, lambda: app.screen.query_one_optional("#chat-model", Select) is not None and app.chat_models, "the model list")
+        await settle(pilot)
+        picker = app.screen.query_one("#chat-model", Select)
         names = [str(option[0]) for option in picker._options]
         assert len(names) > 2
         assert not any("embedding" in name for name in names)

@@ -102,21 +102,26 @@ async def test_the_put_off_refreeze_runs_while_an_imagine_only_waits_for_its_pic
 
 
 async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_path):
-    fake_hf.enqueue(Loading(estimated_time=1.0), Png(width=64, height=64))
+    held = Held(inner=Png(width=64, height=64))  # the picture comes once the spinner has turned
+    fake_hf.enqueue(Loading(estimated_time=1.0), held)
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
+        # Every status the card is given, as it is given (polled, a busy machine missed the
+        # second-long cold start).
+        seen: set[str] = set()
+        flow = app.screen.pictures
+        set_status = flow._set_status
+        flow._set_status = lambda entry, state, key, **params: (seen.add(key), set_status(entry, state, key, **params))[1]
         await send(pilot, "/imagine a lighthouse")
         card = app.screen.query_one(ImageCard)
         status, layouts = card.query_one(".card-status"), []
         real_update = status.update
         status.update = lambda content, *, layout=True: (layouts.append((str(content), layout)), real_update(content, layout=layout))
-        seen = set()
-        for _ in range(60):
-            seen.add(card.run.status_key)
-            if card.state == "shown":
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: len(fake_hf.requests) == 2, "the request after the cold start")
+        await until(pilot, lambda: sum(text[:1] in SPINNER for text, _ in layouts) >= 3, "the spinner turning")
+        held.release.set()
+        await until(pilot, lambda: card.state == "shown", "the picture after the cold start")
         await settle(pilot)
         assert "imagine.cold_start" in seen
         assert card.state == "shown"
@@ -248,11 +253,7 @@ async def test_escape_cancels_a_cold_start_wait(fake_gemini, fake_hf, tmp_path):
         await settle(pilot)
         await send(pilot, "/imagine a slow thing")
         card = app.screen.query_one(ImageCard)
-        for _ in range(60):
-            if card.run.status_key == "imagine.cold_start":
-                break
-            await pilot.pause(0.05)
-        assert card.run.status_key == "imagine.cold_start"
+        await until(pilot, lambda: card.run.status_key == "imagine.cold_start", "the cold start")
         await pilot.press("escape")
         await settle(pilot)
         assert card.state == "cancelled"
@@ -285,10 +286,7 @@ async def test_cards_far_from_the_view_are_dropped_and_drawn_again_from_their_fi
         gc.collect()
         assert [ref() for ref in first] == [None] * len(first)
         card = await widget_on_screen(pilot, cards[0])
-        for _ in range(200):  # decoded again, in a thread, from the file
-            if card.query(".card-image"):
-                break
-            await pilot.pause(0.02)
+        await until(pilot, lambda: card.query(".card-image"), "the picture decoded again, in a thread, from the file")
         assert card.query(".card-image") and card.saved_path is not None and card.saved_path.exists()
         assert app.screen.log_view.mounted_entries[0] is not cards[-1]
     assert len(list(tmp_path.glob("*.png"))) == 5
