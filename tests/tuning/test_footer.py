@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 
 from textual.compose import compose
 from textual.widgets._footer import FooterKey
@@ -22,7 +23,8 @@ def as_rebuilt(footer: Footer) -> list[tuple]:
 
 
 async def test_a_reply_adds_and_removes_cancel_without_rebuilding_the_other_keys(fake_gemini):
-    fake_gemini.enqueue(Reply(chunks=["Slow ", "reply ", "here."], delay=0.3))
+    go_on = threading.Event()  # the reply waits after its first chunk until the footer is checked
+    fake_gemini.enqueue(Reply(chunks=["Slow ", "reply ", "here."], hold=go_on))
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -36,8 +38,9 @@ async def test_a_reply_adds_and_removes_cancel_without_rebuilding_the_other_keys
         assert [_identity(key) for key in busy] == as_rebuilt(footer)
         assert all(any(key is old for old in idle) for key in busy if key.key != "escape")  # kept, not rebuilt
         assert all(key.is_attached for key in idle)
+        go_on.set()
         await settle(pilot)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "escape" not in {key.key for key in keys(footer)}, "the escape key gone")
         done = keys(footer)
         assert "escape" not in {key.key for key in done}
         assert [_identity(key) for key in done] == as_rebuilt(footer)

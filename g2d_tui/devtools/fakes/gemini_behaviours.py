@@ -7,6 +7,7 @@ Each behaviour names the request kinds it ``applies_to`` (stream, generate, mode
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,9 @@ class Reply:
     chunks: list[str] = field(default_factory=lambda: ["Hello", ", world", "!"])
     finish_reason: str | None = "STOP"
     delay: float = 0.0
+    hold: threading.Event | None = field(default=None, compare=False, repr=False)
+    """When given, the chunks after the first wait until it is set: a test says when the
+    reply goes on, so what happens while it streams is tested without a race."""
     applies_to = _GENERATING
 
     @classmethod

@@ -209,7 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         try:
+            hold = behaviour.hold if isinstance(behaviour, Reply) else None
             for i, event in enumerate(events):
+                if i == 1 and hold is not None and not fake._wait_for(hold):
+                    break
                 if i and delay and not fake._sleep(delay):
                     break
                 self._write_chunk(sse_event(event))
@@ -332,6 +335,13 @@ class FakeGemini:
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless the server stops first; True when the full time passed."""
         return not self._stop.wait(seconds)
+
+    def _wait_for(self, event: threading.Event) -> bool:
+        """Wait until ``event`` is set, unless the server stops first (then False)."""
+        while not event.wait(0.05):
+            if self._stop.is_set():
+                return False
+        return True
 
     def requests_to(self, kind: str) -> list[RecordedRequest]:
         """Recorded requests of one endpoint kind: ``"stream"``, ``"generate"`` or ``"models"``."""
