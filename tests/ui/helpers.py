@@ -84,13 +84,21 @@ async def settle(pilot, ceiling: float = 30.0) -> None:
             break
 
 
-async def until(pilot, condition: Callable[[], object], what: str, *, seconds: float = 5.0) -> None:
-    """Pause until ``condition()`` holds; after about ``seconds`` of pauses, fail saying ``what``."""
-    for _ in range(max(1, round(seconds / 0.02))):
-        if condition():
-            return
+CEILING = 30.0
+"""Seconds a condition gets before a test gives up on it: generous, as a busy 2-core
+machine can be many times slower than an idle one, and a test that passes waits far less."""
+
+
+async def until(pilot, condition: Callable[[], object], what: str, *, seconds: float = CEILING) -> None:
+    """Pause until ``condition()`` holds; fail saying ``what`` after ``seconds``."""
+    import asyncio
+
+    loop_time = asyncio.get_running_loop().time
+    deadline = loop_time() + seconds
+    while not condition():
+        if loop_time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
-    raise AssertionError(what)
 
 
 def entries(app, role: str | None = None) -> list:
@@ -110,29 +118,13 @@ async def widget_on_screen(pilot, entry):
     log = pilot.app.screen.log_view
     if log.widget_of(entry) is None:
         log.scroll_to_entry(entry)
+
     def mounted() -> bool:
         widget = log.widget_of(entry)
         return widget is not None and widget.is_mounted
 
     await until(pilot, mounted, f"a widget for the {entry.role} entry")
     return log.widget_of(entry)
-
-
-CEILING = 30.0
-"""Seconds a condition gets before a test gives up on it: generous, as a busy 2-core
-machine can be many times slower than an idle one, and a test that passes waits far less."""
-
-
-async def until(pilot, condition, what: str, ceiling: float = CEILING) -> None:
-    """Pause until ``condition()`` holds; fail naming ``what`` after ``ceiling`` seconds."""
-    import asyncio
-
-    loop_time = asyncio.get_running_loop().time
-    deadline = loop_time() + ceiling
-    while not condition():
-        if loop_time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
 
 
 class FakeClock:
