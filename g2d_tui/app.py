@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,14 +13,16 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.worker import NoActiveWorker, Worker, get_current_worker
+from textual.worker import NoActiveWorker, get_current_worker
 
 from g2d_tui import crash, hooks, i18n, textual_words
+from g2d_tui.binding_groups import binding_groups, binding_owners, known_binding_ids
+from g2d_tui.idle import IdleWatch
 from g2d_tui.i18n import t
 from g2d_tui.keys import bind, retranslate, retranslate_classes, validate_keymap
 from g2d_tui.paths import display_path, styles_dir
 from g2d_tui.services import secrets
-from g2d_tui.settings.model import Effective, Environment, Settings, effective
+from g2d_tui.settings.model import Effective, Environment, Settings, effective, missing_keys
 from g2d_tui.settings.store import LoadResult, SettingsStore
 
 if TYPE_CHECKING:
@@ -35,10 +36,6 @@ def plain_system_commands():
     from g2d_tui.screens.palette import PlainSystemCommands
 
     return PlainSystemCommands
-
-
-IDLE_BEFORE_HOUSEKEEPING = 2.0
-"""Seconds without input or running work before the app says it is idle (``hooks`` event ``idle``)."""
 
 
 class G2DApp(App[None]):
@@ -69,8 +66,6 @@ class G2DApp(App[None]):
         *,
         language_from_cli: str | None = None,
     ) -> None:
-        from g2d_tui.screens.help import binding_owners, known_binding_ids
-
         retranslate_classes(*binding_owners())  # labels follow the language set before the app was made
         textual_words.translate_bindings()
         super().__init__()
@@ -97,9 +92,8 @@ class G2DApp(App[None]):
         """The conversations and pictures store, once opened (None: running without history)."""
         self.chat_models: list[str] = []
         """Model ids from the API, filled by the chat screen's model-list worker."""
-        self.last_input = time.monotonic()
-        self._only_waiting: set[Worker] = set()
-        """Running workers that are only waiting on the network (see ``only_waiting``)."""
+        self.idle = IdleWatch()
+        """When the app is idle (``hooks`` event ``idle``): no input for a while, no running work."""
         from g2d_tui.screens.key_guard import KeyGuard
 
         self.key_guard = KeyGuard(self)
@@ -154,20 +148,17 @@ class G2DApp(App[None]):
             self.theme = self.settings.ui.theme
         self.set_keymap(self.keymap_check.keymap)
         hooks.announce("app_mounted")
-        self.set_interval(IDLE_BEFORE_HOUSEKEEPING / 2, self._announce_idle)
+        self.set_interval(self.idle.check_every, self._announce_idle)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
-            self.last_input = time.monotonic()
+            self.idle.input_came()
         await super().on_event(event)
 
     def _announce_idle(self) -> None:
         """Housekeeping that would be felt (a full garbage-collector pass) waits for this."""
-        if time.monotonic() - self.last_input < IDLE_BEFORE_HOUSEKEEPING:
-            return
-        if any(worker.is_running and worker not in self._only_waiting for worker in self.workers):
-            return  # a reply, a picture being decoded, a save...
-        hooks.announce("idle")
+        if self.idle.is_idle(self.workers):
+            hooks.announce("idle")
 
     def note_waiting(self, waiting: bool) -> None:
         """Whether the current worker is now only waiting on the network: put-off
@@ -176,10 +167,7 @@ class G2DApp(App[None]):
             worker = get_current_worker()
         except NoActiveWorker:
             return
-        if waiting:
-            self._only_waiting.add(worker)
-        else:
-            self._only_waiting.discard(worker)
+        self.idle.note_waiting(worker, waiting)
 
     @contextmanager
     def only_waiting(self) -> Iterator[None]:
@@ -250,16 +238,8 @@ class G2DApp(App[None]):
     # -- settings -----------------------------------------------------------------------
 
     def missing_keys(self, settings: Settings | None = None) -> list[str]:
-        """Catalogue keys of the notes for keys that are not configured anywhere: in
-        ``settings`` (the app's own by default) or the environment. Only what the selected
-        image backend needs counts."""
-        settings = settings or self.settings
-        resolved, missing = effective(settings, self.environment), []
-        if not resolved.gemini_api_key:
-            missing.append("keys.missing_gemini")
-        if settings.images.backend == "huggingface" and not resolved.hf_token:
-            missing.append("keys.missing_hf")
-        return missing
+        """``settings.model.missing_keys`` of ``settings`` (the app's own by default)."""
+        return missing_keys(settings or self.settings, self.environment)
 
     async def save_settings(self, new: Settings) -> None:
         """Persist ``new`` (off the event loop), then apply it everywhere.
@@ -275,8 +255,6 @@ class G2DApp(App[None]):
         if new.ui.theme != old.ui.theme and new.ui.theme in self.available_themes:
             self.theme = new.ui.theme
         if new.keymap != old.keymap:
-            from g2d_tui.screens.help import known_binding_ids
-
             self.keymap_check = validate_keymap(new.keymap, known_binding_ids())
             self.set_keymap(self.keymap_check.keymap)
         if new.ui.language != old.ui.language and not self.language_from_cli:
@@ -296,8 +274,6 @@ class G2DApp(App[None]):
     def switch_language(self, language: str) -> None:
         """Re-label everything that is on screen in ``language``."""
         i18n.set_language(language)
-        from g2d_tui.screens.help import binding_owners
-
         retranslate_classes(*binding_owners())  # screens opened later copy these
         textual_words.translate_bindings()
         for node in [self, *self.screen_stack]:
@@ -372,7 +348,7 @@ class G2DApp(App[None]):
         from g2d_tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(binding_groups(), self._keymap))
 
     def action_command_palette(self) -> None:
         from textual.command import CommandPalette
@@ -409,21 +385,6 @@ class G2DApp(App[None]):
             self.notify(t("images_folder.cannot_open"), severity="warning")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand(t("command.settings"), t("command.settings_help"), self.action_open_settings)
-        yield SystemCommand(t("command.conversations"), t("command.conversations_help"), self.action_open_conversations)
-        yield SystemCommand(t("command.gallery"), t("command.gallery_help"), self.action_open_gallery)
-        system_commands = getattr(screen, "system_commands", None)
-        if system_commands is not None:  # the screen's own actions (conversations, gallery)
-            yield from system_commands()
-        from g2d_tui.screens.chat import ChatScreen
+        from g2d_tui.screens.palette import our_commands
 
-        if isinstance(screen, ChatScreen):
-            yield SystemCommand(t("command.new_chat"), t("command.new_chat_help"), screen.action_new_chat)
-            yield SystemCommand(t("command.copy_reply"), t("command.copy_reply_help"), screen.action_copy_reply)
-            yield SystemCommand(t("command.save_image"), t("command.save_image_help"), screen.action_save_image)
-            yield SystemCommand(t("command.pick_chat_model"), t("command.pick_chat_model_help"), screen.action_pick_chat_model)
-            yield SystemCommand(t("command.pick_image_model"), t("command.pick_image_model_help"), screen.action_pick_image_model)
-        yield SystemCommand(t("command.open_images"), t("command.open_images_help"), self.action_open_images_folder)
-        yield SystemCommand(t("command.theme"), t("command.theme_help"), self.action_change_theme)
-        yield SystemCommand(t("command.keys"), t("command.keys_help"), self.action_help)
-        yield SystemCommand(t("command.quit"), t("command.quit_help"), self.action_quit)
+        return our_commands(self, screen)

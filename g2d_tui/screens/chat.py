@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Select, Static
@@ -24,25 +23,24 @@ from g2d_tui.keys import bind
 from g2d_tui.messages import PromptSubmitted, ScrollChat
 from g2d_tui.paths import display_path
 from g2d_tui.screens.imagine import DEFAULT_VARIATIONS, ImagineFlow
+from g2d_tui.screens.key_notes import settle_missing_key_notes
 from g2d_tui.screens.model_pickers import ModelPickers
 from g2d_tui.screens.replies import ReplyFlow
 from g2d_tui.screens.session import ConversationSession, entries_of
+from g2d_tui.screens.warm_up import warm_up, widgets_mounted_later
 from g2d_tui.widgets.chat_log import ChatLog, Entry
-from g2d_tui.widgets.image_card import SPINNER, ImageCard
+from g2d_tui.widgets.activity_line import ActivityLine
+from g2d_tui.widgets.image_card import ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from g2d_tui.app import G2DApp
+    from g2d_tui.screens.app_host import AppHost
     from g2d_tui.conversation import Conversation, Picture
     from g2d_tui.settings.model import Settings
 
-
-KEY_NOTES = {"keys.missing_gemini": "keys.ready_gemini", "keys.missing_hf": "keys.ready_hf"}
-"""Each "no key yet" note and the "ready" note it turns into once that key is set."""
-_KEY_NOTE_PAIRS = {key: pair for pair in KEY_NOTES.items() for key in pair}
 
 STOP_TIMEOUT = 2.0
 """Seconds a cancelled reply or picture gets to end before another conversation is opened."""
@@ -54,7 +52,7 @@ WIDGETS = {"user": UserPrompt, "model": GeminiReply, "image": ImageCard, "note":
 class ChatScreen(Screen[None]):
     """Chat with Gemini; ``/imagine`` turns a request into a picture."""
 
-    app: G2DApp
+    app: AppHost
     BINDINGS = [
         bind("escape", "cancel", "cancel"),
         bind("ctrl+l", "new_chat", "new_chat"),
@@ -73,8 +71,6 @@ class ChatScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._frame = 0
-        self._activity_text = ""
         self.replies = ReplyFlow(self)
         self.pictures = ImagineFlow(self)
         self.pickers = ModelPickers(self)
@@ -86,7 +82,7 @@ class ChatScreen(Screen[None]):
         with Horizontal(id="top-bar"):
             yield Static("g2d-tui", id="app-title")
         yield ChatLog(self._widget_for, self._estimate, id="chat-log")
-        yield Static("", id="activity")
+        yield ActivityLine(id="activity")
         yield PromptInput(id="prompt")
         yield Footer(compact=True)
 
@@ -122,7 +118,7 @@ class ChatScreen(Screen[None]):
             self.pickers.load_chat_models()
         self.pickers.load_image_models()
         self._warm_up()
-        hooks.announce("widgets_expected", app=self.app, widget_classes=_widgets_mounted_later())
+        hooks.announce("widgets_expected", app=self.app, widget_classes=widgets_mounted_later())
         self.ready = True
 
     async def _open_history(self) -> None:
@@ -163,19 +159,7 @@ class ChatScreen(Screen[None]):
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
-        from g2d_tui.widgets.markdown_lines import warm_up_markdown_rendering
-
-        warm_up_markdown_rendering()
-        # Imported on the event loop by the first request otherwise (the HTTP stack's
-        # asyncio backend, 10-25 ms) or by the first /imagine (3-9 ms).
-        try:
-            import anyio._backends._asyncio  # noqa: F401
-        except ImportError:  # another anyio layout: imported when first needed, as before
-            pass
-        import g2d_tui.services.image_store  # noqa: F401
-        from g2d_tui.services.images import backend_class
-
-        backend_class(self.app.settings.images.backend)  # its modules, imported here rather than by the first /imagine
+        warm_up(self.app.settings.images.backend)
 
     # -- notes -----------------------------------------------------------------------------
 
@@ -329,21 +313,7 @@ class ChatScreen(Screen[None]):
         self._settle_missing_key_notes()
 
     def _settle_missing_key_notes(self) -> None:
-        """A "no key yet" note whose key is now set says it is ready, and back if the key is
-        cleared again: left as it was, it contradicted the settings just saved."""
-        missing = set(self.app.missing_keys())
-        for entry in self.log_view.entries:
-            pair = _KEY_NOTE_PAIRS.get(entry.key) if entry.role == "note" else None
-            if pair is None:
-                continue
-            missing_key, ready_key = pair
-            wanted = (missing_key, "warning") if missing_key in missing else (ready_key, "info")
-            if entry.key != wanted[0]:
-                widget = self.log_view.widget_of(entry)
-                if isinstance(widget, Note):
-                    widget.show_message(*wanted)
-                else:
-                    entry.key, entry.level = wanted
+        settle_missing_key_notes(self.log_view, self.app.missing_keys())
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -394,48 +364,7 @@ class ChatScreen(Screen[None]):
         return True
 
     def _animate_activity(self) -> None:
-        parts = []
-        if self.busy:
-            parts.append(t("chat.streaming"))
-        if self.imagining:
-            parts.append(t("imagine.running", count=self.imagining))
-        text = ""
-        if parts:
-            self._frame = (self._frame + 1) % len(SPINNER)
-            text = f"{SPINNER[self._frame]} {' · '.join(parts)} — {t('chat.esc_cancels')}"
-        if text != self._activity_text:  # an unchanged update would still cost a layout pass
-            self._activity_text = text
-            activity = self.query_one("#activity", Static)
-            # One line, as wide as the screen (chat.tcss): its size never changes, so no layout
-            # pass, which would reflow the whole screen ten times a second while a reply streams.
-            activity.update(Content(text), layout=False)
-            activity.set_class(bool(parts), "-busy")  # not on the screen: that would restyle every turn
+        self.query_one(ActivityLine).show(streaming=self.busy, imagining=self.imagining)
 
     def retranslate(self) -> None:
         self._animate_activity()
-
-
-def _widgets_mounted_later() -> list[type]:
-    """What appears only once the user does something: replies and their Markdown blocks,
-    image cards and their buttons, notes, notifications."""
-    from textual.widget import Widget
-    from textual.widgets import Button, Label, _markdown
-
-    from g2d_tui.widgets.markdown_lines import FrozenMarkdown
-    from g2d_tui.widgets.picture import HalfcellPicture
-    from g2d_tui.widgets.reply_markdown import reply_markdown_class
-
-    markdown_class = reply_markdown_class()
-    blocks = {
-        value
-        for value in [*vars(_markdown).values(), *markdown_class.BLOCKS.values()]
-        if isinstance(value, type) and issubclass(value, Widget) and value.__name__ not in ("Markdown", "MarkdownViewer", "MarkdownTableOfContents")
-    }
-    widgets = [ImageCard, Button, Label, GeminiReply, UserPrompt, Note, FrozenMarkdown, HalfcellPicture, markdown_class, *blocks]
-    try:
-        from textual.widgets._toast import Toast
-
-        widgets.append(Toast)
-    except ImportError:
-        pass
-    return widgets

@@ -16,40 +16,7 @@ from g2d_tui.i18n import t
 from g2d_tui.keys import bind
 
 if TYPE_CHECKING:
-    from textual.dom import DOMNode
-
-
-def _groups() -> list[tuple[str, type[DOMNode]]]:
-    from g2d_tui.app import G2DApp
-    from g2d_tui.screens.chat import ChatScreen
-    from g2d_tui.screens.conversations import ConversationsScreen
-    from g2d_tui.screens.gallery import GalleryScreen
-    from g2d_tui.screens.settings import SettingsScreen
-    from g2d_tui.widgets.prompt_input import PromptInput
-    from g2d_tui.widgets.thumbnail_grid import ThumbnailGrid
-
-    return [
-        ("help.group.global", G2DApp),
-        ("help.group.chat", ChatScreen),
-        ("help.group.prompt", PromptInput),
-        ("help.group.settings", SettingsScreen),
-        ("help.group.conversations", ConversationsScreen),
-        ("help.group.gallery", GalleryScreen),
-        ("help.group.gallery_grid", ThumbnailGrid),
-    ]
-
-
-def binding_owners() -> list[type[DOMNode]]:
-    """Every class of ours that declares bindings."""
-    from g2d_tui.screens.confirm import ConfirmScreen
-    from g2d_tui.screens.text_prompt import TextPromptScreen
-
-    return [owner for _, owner in _groups()] + [ConfirmScreen, TextPromptScreen, HelpScreen]
-
-
-def known_binding_ids() -> set[str]:
-    """Every binding id a ``[keymap]`` entry may name."""
-    return {item.id for owner in binding_owners() for item in owner.BINDINGS if isinstance(item, Binding) and item.id}
+    from g2d_tui.binding_groups import BindingGroup
 
 
 def _display(keys: str) -> str:
@@ -72,10 +39,11 @@ def text_cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def help_markdown(keymap: dict[str, str]) -> str:
-    """The help text: one table per group of bindings, then the slash commands."""
+def help_markdown(keymap: dict[str, str], groups: list[BindingGroup]) -> str:
+    """The help text: one table per group of bindings (``groups``: see
+    :func:`g2d_tui.binding_groups.binding_groups`), then the slash commands."""
     lines = [f"# {t('help.title')}", ""]
-    for title_key, owner in _groups():
+    for title_key, owner in groups:
         lines += [f"## {t(title_key)}", "", f"| {t('help.col.keys')} | {t('help.col.action')} | {t('help.col.id')} |", "| --- | --- | --- |"]
         for item in owner.BINDINGS:
             if not isinstance(item, Binding) or not item.id:
@@ -88,7 +56,12 @@ def help_markdown(keymap: dict[str, str]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    """F1: what every key does; escape or F1 closes it."""
+    """F1: what every key does; escape or F1 closes it.
+
+    Args:
+        groups: the groups of bindings to list, handed over by the app (which owns them).
+        keymap: binding id -> keys, as the ``[keymap]`` settings remapped them.
+    """
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -97,13 +70,18 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [bind("escape,f1", "close", "close_help")]
 
+    def __init__(self, groups: list[BindingGroup], keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.groups = groups
+        self.keymap = keymap
+
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it and friends: not needed at start-up
 
         from textual.widgets import Footer
 
         with VerticalScroll():
-            yield Markdown(help_markdown(self.app._keymap))
+            yield Markdown(help_markdown(self.keymap, self.groups))
             yield Static(Content(t("help.close")), id="help-close")
         yield Footer(compact=True)  # "esc Close" in sight, not only at the end of the scroll
 

@@ -17,14 +17,14 @@ from g2d_tui.services.sanitize import clean_line
 from g2d_tui.services.transport_safety import KeyDestination, KeyNotSent, key_destinations
 
 if TYPE_CHECKING:
-    from g2d_tui.app import G2DApp
+    from g2d_tui.screens.app_host import AppHost
     from g2d_tui.screens.confirm import ConfirmScreen
 
 
 class KeyGuard:
     """The app's answers, this session, to "send this key unencrypted to this server?"."""
 
-    def __init__(self, app: G2DApp) -> None:
+    def __init__(self, app: AppHost) -> None:
         self.app = app
         self.allowed: set[tuple[str, str]] = set()
         """(key, origin) pairs the user said yes to."""

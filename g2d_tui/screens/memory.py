@@ -14,7 +14,7 @@ from g2d_tui.i18n import t
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from g2d_tui.app import G2DApp
+    from g2d_tui.screens.app_host import AppHost
     from g2d_tui.screens.chat import ChatScreen
     from g2d_tui.services.errors import ServiceError
     from g2d_tui.services.history import AsyncHistory
@@ -27,7 +27,7 @@ are merged into one that runs this long after the previous one."""
 class MemoryScreen(Screen[None]):
     """A screen over the history store: the conversations or the gallery."""
 
-    app: G2DApp
+    app: AppHost
 
     @property
     def chat(self) -> ChatScreen | None:

@@ -9,11 +9,20 @@ palette first opens: defining a Textual screen class costs start-up a few millis
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Matcher
 from textual.content import Content
 from textual.system_commands import SystemCommandsProvider
 
 from g2d_tui.i18n import t
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from g2d_tui.screens.app_host import AppHost
 
 
 def highlighted(matcher: Matcher, candidate: str) -> Content:
@@ -43,9 +52,6 @@ class PlainSystemCommands(SystemCommandsProvider):
                 yield Hit(match, highlighted(matcher, name), callback, text=name, help=Content(help_text))  # type: ignore[arg-type]
 
 
-from g2d_tui.i18n import t
-
-
 class Palette(CommandPalette):
     """Textual's command palette with "No matches found" in the user's language."""
 
@@ -69,3 +75,25 @@ class Palette(CommandPalette):
                 self._list_visible = False
 
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
+
+
+def our_commands(app: AppHost, screen: Screen) -> Iterator[SystemCommand]:
+    """The palette's commands (``App.get_system_commands``): the app's, then those of ``screen``."""
+    yield SystemCommand(t("command.settings"), t("command.settings_help"), app.action_open_settings)
+    yield SystemCommand(t("command.conversations"), t("command.conversations_help"), app.action_open_conversations)
+    yield SystemCommand(t("command.gallery"), t("command.gallery_help"), app.action_open_gallery)
+    system_commands = getattr(screen, "system_commands", None)
+    if system_commands is not None:  # the screen's own actions (conversations, gallery)
+        yield from system_commands()
+    from g2d_tui.screens.chat import ChatScreen
+
+    if isinstance(screen, ChatScreen):
+        yield SystemCommand(t("command.new_chat"), t("command.new_chat_help"), screen.action_new_chat)
+        yield SystemCommand(t("command.copy_reply"), t("command.copy_reply_help"), screen.action_copy_reply)
+        yield SystemCommand(t("command.save_image"), t("command.save_image_help"), screen.action_save_image)
+        yield SystemCommand(t("command.pick_chat_model"), t("command.pick_chat_model_help"), screen.action_pick_chat_model)
+        yield SystemCommand(t("command.pick_image_model"), t("command.pick_image_model_help"), screen.action_pick_image_model)
+    yield SystemCommand(t("command.open_images"), t("command.open_images_help"), app.action_open_images_folder)
+    yield SystemCommand(t("command.theme"), t("command.theme_help"), app.action_change_theme)
+    yield SystemCommand(t("command.keys"), t("command.keys_help"), app.action_help)
+    yield SystemCommand(t("command.quit"), t("command.quit_help"), app.action_quit)

@@ -12,37 +12,25 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.suggester import SuggestFromList
 from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
-from g2d_tui.i18n import LANGUAGES, t
+from g2d_tui.i18n import t
 from g2d_tui.keys import bind
 from g2d_tui.paths import display_path
 from g2d_tui.screens.confirm import ConfirmScreen
+from g2d_tui.screens.settings_controls import choices_for, control_for
 from g2d_tui.screens.settings_form import ALL_FIELDS, FORM, FormField
-from g2d_tui.services.images import defaults as image_defaults
-from g2d_tui.services.images import honours
-from g2d_tui.services.sanitize import clean_line
-from g2d_tui.services.transport_safety import key_exposed
-from g2d_tui.settings.model import IMAGE_BACKENDS, THEMES, Environment, FieldError, Settings, coerce, image_section, section_of
+from g2d_tui.screens.settings_hints import KEY_FIELDS, exposed_url, hint, ignored_by_backend, missing_text
+from g2d_tui.settings.model import Environment, FieldError, Settings, coerce, section_of
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
-    from g2d_tui.app import G2DApp
-
-KEYED_URLS = {
-    ("gemini", "base_url"): "gemini",
-    (image_section("huggingface"), "base_url"): "huggingface",
-    (image_section("huggingface"), "hub_url"): "huggingface",
-}
-"""URL fields whose server gets a key (the catalogue's ``transport.key.<name>``)."""
+    from g2d_tui.screens.app_host import AppHost
 
 
 class SettingsScreen(Screen[None]):
     """Every setting, grouped by section; ``ctrl+s`` saves, ``escape`` goes back."""
 
-    app: G2DApp
+    app: AppHost
     BINDINGS = [
         # Not a priority binding: those run as the key comes in, before the keys ahead of it
         # have reached the focused field, and a fast "type, ctrl+s" saved the old value.
@@ -85,13 +73,13 @@ class SettingsScreen(Screen[None]):
         # Set up front, not in on_mount: the rows' children may not be mounted by then.
         row = Horizontal(classes="field-row", id=f"row-{item.widget_id}")
         row.display = item.backend in (None, backend)
-        ignored = self._ignored(item, backend)
+        ignored = ignored_by_backend(item, backend)
         row.set_class(ignored, "-ignored")
         with row:
             yield Label(Content(t(item.label_key)), classes="field-label", id=f"label-{item.widget_id}")
             with Vertical(classes="field-body"):
                 with Horizontal(classes="field-control"):
-                    control = self._control(item, value)
+                    control = control_for(item, value, self.app.chat_models, self.app.available_themes)
                     control.disabled = ignored
                     yield control
                     if item.kind == "secret":
@@ -100,86 +88,17 @@ class SettingsScreen(Screen[None]):
                 hint.set_class(self._key_exposed(item, value), "-warning")
                 yield hint
 
-    def _control(self, item: FormField, value: Any):
-        widget_id = item.widget_id
-        if item.kind == "bool":
-            return Switch(value=bool(value), id=widget_id)
-        if item.kind == "choice":
-            options = self._choices(item)
-            if value not in [option[1] for option in options]:
-                options.append((_plain(str(value)), value))
-            return Select(options, value=value, allow_blank=False, id=widget_id, compact=True)
-        suggester = None
-        if item.kind == "chat_model":
-            suggester = SuggestFromList(self.app.chat_models or [value], case_sensitive=False)
-        elif item.kind == "image_model":
-            known = {"huggingface": image_defaults.HF_CURATED_MODELS, "gemini": image_defaults.GEMINI_IMAGE_MODELS}
-            suggester = SuggestFromList(known.get(item.backend or "", ()) or [value], case_sensitive=False)
-        return Input(
-            value=str(value),
-            password=item.kind == "secret",
-            suggester=suggester,
-            placeholder=t(item.placeholder_key),
-            id=widget_id,
-            select_on_focus=False,
-            compact=True,
-        )
-
-    def _choices(self, item: FormField) -> list[tuple[Text, str]]:
-        if item.name == "language":
-            pairs = [(t("settings.language_auto"), ""), *((name, code) for code, name in LANGUAGES.items())]
-        elif item.name == "theme":
-            names = [name for name in self.app.available_themes if not name.startswith("textual-ansi")] or list(THEMES)
-            pairs = [(name, name) for name in sorted(names)]
-        elif item.name == "provider":
-            pairs = [(t("settings.provider_auto") if name == "auto" else name, name) for name in image_defaults.HF_PROVIDERS]
-        else:
-            pairs = [(t(f"settings.backend.{name}"), name) for name in IMAGE_BACKENDS]
-        return [(_plain(label), value) for label, value in pairs]
-
-    def _override(self, item: FormField) -> tuple[str, str]:
-        """(value, variable) of the environment variable that overrides ``item``, if set."""
-        env = self.environment
-        overrides = {
-            ("gemini", "api_key"): (env.gemini_api_key, env.gemini_key_var),
-            ("gemini", "base_url"): (env.gemini_base_url, "GOOGLE_GEMINI_BASE_URL"),
-            ("huggingface", "api_key"): (env.hf_token, "HF_TOKEN"),
-            ("huggingface", "base_url"): (env.hf_base_url, "G2D_HF_BASE_URL"),
-            ("huggingface", "hub_url"): (env.hf_hub_url, "G2D_HF_HUB_URL"),
-            ("a1111", "base_url"): (env.a1111_url, "G2D_A1111_URL"),
-            ("comfyui", "base_url"): (env.comfyui_url, "G2D_COMFYUI_URL"),
-        }
-        value, var = overrides.get((item.backend or item.section, item.name), ("", ""))
-        return (value, var) if value else ("", "")
-
-    def _exposed_url(self, item: FormField, value: Any) -> str:
-        """The URL ``item`` sends a key to in clear text (the environment's when it overrides
-        ``value``), or "" when ``item`` is no such URL or the key would be safe."""
-        if (item.section, item.name) not in KEYED_URLS:
-            return ""
-        url = self._override(item)[0] or str(value)
-        return url if key_exposed(url) else ""
-
     def _key_exposed(self, item: FormField, value: Any) -> bool:
-        return bool(self._exposed_url(item, value))
+        return bool(exposed_url(self.environment, item, value))
 
     def _hint(self, item: FormField, value: Any = None) -> str:
         """The line under ``item`` (``value``: what the field holds now, when known)."""
         if value is None and self.is_mounted:
             value = self._raw_value(item)
-        url = self._exposed_url(item, "" if value is None else value)
-        if url:
-            key = t(f"transport.key.{KEYED_URLS[(item.section, item.name)]}")
-            return t("transport.hint", key=key, url=clean_line(url, 80))
-        _, var = self._override(item)
-        if var:
-            return t("settings.hint.env_override", var=var)
-        if (item.section, item.name) == ("ui", "language") and self.app.language_from_cli:
-            return t("settings.hint.language_from_cli", language=self.app.language_from_cli)
-        backend = self._selected_backend()
-        if self._ignored(item, backend):
-            return t("settings.hint.ignored_by", backend=t(f"settings.backend.{backend}"))
-        return t(item.hint_key)
+        return hint(
+            item, "" if value is None else value,
+            environment=self.environment, backend=self._selected_backend(), language_from_cli=self.app.language_from_cli,
+        )
 
     def on_mount(self) -> None:
         missing = self.app.missing_keys(self.original)  # the form holds the saved settings yet
@@ -190,11 +109,6 @@ class SettingsScreen(Screen[None]):
 
     # -- missing keys ---------------------------------------------------------------------
 
-    MISSING_NOTES = {"keys.missing_gemini": "settings.missing.gemini", "keys.missing_hf": "settings.missing.huggingface"}
-    """The settings screen's wording of each missing key (it is edited right here)."""
-    KEY_FIELDS = frozenset({"gemini--api-key", "images-huggingface--api-key", "images--backend"})
-    """The fields that decide which keys are missing."""
-
     def _missing_keys(self) -> list[str]:
         """The keys the form, as it is now, still lacks (the environment counts too)."""
         return self.app.missing_keys(self.collect()[0])
@@ -204,7 +118,7 @@ class SettingsScreen(Screen[None]):
         if missing is None:
             missing = self._missing_keys()
         note = self.query_one("#settings-missing", Static)
-        note.update(Content("\n".join(t(self.MISSING_NOTES[key]) for key in missing)))
+        note.update(Content(missing_text(missing)))
         note.display = bool(missing)
 
     def _selected_backend(self) -> str:
@@ -214,18 +128,13 @@ class SettingsScreen(Screen[None]):
                 return select.value
         return self.original.images.backend
 
-    @staticmethod
-    def _ignored(item: FormField, backend: str) -> bool:
-        """Whether ``item`` is a shared generation parameter that ``backend`` does not apply."""
-        return item.request_field is not None and item.request_field not in honours(backend)
-
     def _show_backend(self, backend: str) -> None:
         """Show the selected backend's own fields, and grey out the shared ones it ignores."""
         for item in ALL_FIELDS:
             if item.backend is not None:
                 self.query_one(f"#row-{item.widget_id}").display = item.backend == backend
             elif item.request_field is not None:
-                ignored = self._ignored(item, backend)
+                ignored = ignored_by_backend(item, backend)
                 self.query_one(f"#{item.widget_id}").disabled = ignored
                 self.query_one(f"#row-{item.widget_id}").set_class(ignored, "-ignored")
                 if item.widget_id not in self.errors:
@@ -313,7 +222,7 @@ class SettingsScreen(Screen[None]):
         if item is None:
             return
         self._validate(item)
-        if item.widget_id in self.KEY_FIELDS:
+        if item.widget_id in KEY_FIELDS:
             self._update_missing()
         if item.kind == "folder" and item.widget_id not in self.errors:
             self.check_folder(event.value)
@@ -448,18 +357,10 @@ class SettingsScreen(Screen[None]):
             if item.kind == "choice" and item.name != "theme":
                 select = self.query_one(f"#{item.widget_id}", Select)
                 value = select.value
-                select.set_options(self._choices(item))
+                select.set_options(choices_for(item, self.app.available_themes))
                 select.value = value
         self.query_one("#save", Button).label = Content(t("settings.button.save"))
         self.query_one("#revert", Button).label = Content(t("settings.button.revert"))
         self.watch_secrets_visible(self.secrets_visible)
         self._update_status()
         self._update_missing()
-
-
-def _plain(label: str) -> Text:
-    """A Select option's label as plain text. Rich ``Text`` rather than ``Content``: both
-    are never parsed as markup, and Select's type-to-search only reads str and Text."""
-    from rich.text import Text
-
-    return Text(label)

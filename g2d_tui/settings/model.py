@@ -100,6 +100,7 @@ class ComfyUISettings:
 
 
 @dataclass(slots=True)
+@defaults.with_generation_parameters(after="auto_save")
 class ImageSettings:
     """``[images]``: the backend and what every backend shares; each backend's own values
     live in its sub-table, so switching backends never loses another one's."""
@@ -107,13 +108,7 @@ class ImageSettings:
     backend: str = defaults.DEFAULT_BACKEND
     save_dir: str = field(default_factory=_default_save_dir)
     auto_save: bool = True
-    width: int = defaults.WIDTH
-    height: int = defaults.HEIGHT
-    steps: int = defaults.STEPS
-    guidance_scale: float = defaults.GUIDANCE_SCALE
-    negative_prompt: str = defaults.NEGATIVE_PROMPT
-    seed: int = defaults.SEED
-    """-1 picks a new random seed for every image."""
+    # Here: width, height, steps, guidance_scale, negative_prompt, seed (see the decorator).
     huggingface: HuggingFaceImageSettings = field(default_factory=HuggingFaceImageSettings)
     gemini: GeminiImageSettings = field(default_factory=GeminiImageSettings)
     a1111: A1111Settings = field(default_factory=A1111Settings)
@@ -356,3 +351,14 @@ def effective(settings: Settings, env: Environment) -> Effective:
         a1111_url=(env.a1111_url or images.a1111.base_url).strip() or defaults.A1111_URL,
         comfyui_url=(env.comfyui_url or images.comfyui.base_url).strip() or defaults.COMFYUI_URL,
     )
+
+
+def missing_keys(settings: Settings, env: Environment) -> list[str]:
+    """Catalogue keys of the notes for keys that are configured neither in ``settings`` nor
+    in the environment. Only what the selected image backend needs counts."""
+    resolved, missing = effective(settings, env), []
+    if not resolved.gemini_api_key:
+        missing.append("keys.missing_gemini")
+    if settings.images.backend == "huggingface" and not resolved.hf_token:
+        missing.append("keys.missing_hf")
+    return missing

@@ -400,6 +400,16 @@ class QuickCrashApp(FaultApp):
     def _fatal_error(self) -> None:
         self._close_messages_no_wait()
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True) -> None:
+        """Toasts stay until the test has read them: on a busy machine the check can come
+        after their usual few seconds."""
+        super().notify(message, title=title, severity=severity, timeout=3600, markup=markup)
+
+
+BOUND = 60.0
+"""Seconds each step may take: generous for a busy machine, and still an end when the app
+dies mid-render (Pilot calls would otherwise wait on it)."""
+
 
 async def _markup_case(case: str, fake_gemini, fake_hf, tmp_path) -> tuple[FaultApp, str, str]:
     """(app, what to type, the literal text the toast must show)."""
@@ -442,11 +452,11 @@ async def test_untrusted_text_in_notifications_is_shown_literally(fake_gemini, f
         await settle(pilot)
         # Bounded: when the app dies mid-render, Pilot calls would otherwise wait ~15-30 s.
         if typed.startswith("key:"):
-            await asyncio.wait_for(pilot.press(typed[4:]), 5)
+            await asyncio.wait_for(pilot.press(typed[4:]), BOUND)
         else:
-            await asyncio.wait_for(send(pilot, typed), 5)
-        await asyncio.wait_for(settle(pilot), 5)
-        await asyncio.wait_for(pilot.pause(0.1), 5)
+            await asyncio.wait_for(send(pilot, typed), BOUND)
+        await asyncio.wait_for(settle(pilot), BOUND)
+        await asyncio.wait_for(pilot.pause(0.1), BOUND)
         if app._exception is not None:
             raise app._exception  # the app died (MarkupError): report that, not a later symptom
         assert app.is_running

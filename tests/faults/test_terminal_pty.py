@@ -93,7 +93,7 @@ class Terminal:
     def type(self, data: bytes) -> None:
         os.write(self._master, data)
 
-    def wait_for(self, what: str, predicate: Callable[[], bool], seconds: float = 60.0) -> None:
+    def wait_for(self, what: str, predicate: Callable[[], bool], seconds: float = 120.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if predicate():
@@ -185,8 +185,11 @@ def test_hostile_servers_reach_the_terminal_only_as_visible_text(fake_gemini, fa
 
         terminal.type(F3)
         terminal.wait_for("the hostile model names in the picker", lambda: "gemini-evil-␛]52" in terminal.text() and "gemini-[/x]" in terminal.text())
+        terminal.wait_for("the picker on screen", lambda: "gemini-evil" in terminal.screen())
         terminal.type(ESCAPE)
-        time.sleep(0.3)  # a lone ESC is told from a sequence by a pause (Textual's escape delay)
+        # A lone ESC is told from a sequence by a pause (Textual's escape delay); read together
+        # with the next key by a slow app, it would make one. So the next key waits for its effect.
+        terminal.wait_for("the picker closed", lambda: "gemini-evil" not in terminal.screen())
         terminal.type(CTRL_Q)
         terminal.wait_for("the app to quit", lambda: terminal.process.poll() is not None, seconds=30)
         assert terminal.process.returncode == 0

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+import threading
 
 from textual.compose import compose
 from textual.widgets._footer import FooterKey
 
 from g2d_tui.tuning.footer import Footer, _identity
 from tests.fakes.gemini_server import Reply
-from tests.ui.helpers import keyed_settings, make_app, send, settle
+from tests.ui.helpers import keyed_settings, make_app, send, settle, until
 
 
 def keys(footer: Footer) -> list[FooterKey]:
@@ -23,7 +23,8 @@ def as_rebuilt(footer: Footer) -> list[tuple]:
 
 
 async def test_a_reply_adds_and_removes_cancel_without_rebuilding_the_other_keys(fake_gemini):
-    fake_gemini.enqueue(Reply(chunks=["Slow ", "reply ", "here."], delay=0.3))
+    go_on = threading.Event()  # the reply waits after its first chunk until the footer is checked
+    fake_gemini.enqueue(Reply(chunks=["Slow ", "reply ", "here."], hold=go_on))
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -31,17 +32,15 @@ async def test_a_reply_adds_and_removes_cancel_without_rebuilding_the_other_keys
         idle = keys(footer)
         assert "escape" not in {key.key for key in idle}
         await send(pilot, "take your time")
-        for _ in range(100):  # the footer changes after the next refresh
-            if "escape" in {key.key for key in keys(footer)}:
-                break
-            await asyncio.sleep(0.02)
+        await until(pilot, lambda: "escape" in {key.key for key in keys(footer)}, "the footer's escape key")  # after the next refresh
         busy = keys(footer)
         assert "escape" in {key.key for key in busy}
         assert [_identity(key) for key in busy] == as_rebuilt(footer)
         assert all(any(key is old for old in idle) for key in busy if key.key != "escape")  # kept, not rebuilt
         assert all(key.is_attached for key in idle)
+        go_on.set()
         await settle(pilot)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "escape" not in {key.key for key in keys(footer)}, "the escape key gone")
         done = keys(footer)
         assert "escape" not in {key.key for key in done}
         assert [_identity(key) for key in done] == as_rebuilt(footer)

@@ -12,6 +12,7 @@ from textual.geometry import Region
 from g2d_tui.tuning.graphics_picture import picture_cells
 from g2d_tui.widgets.image_card import ImageCard
 from tests.ui.test_chat_screen import send, settle
+from tests.ui.helpers import until
 from tests.ui.test_imagine import imagine_app
 
 
@@ -164,10 +165,7 @@ async def test_partly_visible_sixel_picture_is_encoded_in_a_thread(fake_gemini, 
         log = app.screen.query_one(ChatLog)
         log.scroll_home(animate=False)  # the picture's bottom rows leave the view
         await pilot.pause()
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if canvas._parts and not canvas._encoding:
-                break
+        await until(pilot, lambda: canvas._parts and not canvas._encoding, "the visible part")
         await pilot.pause()
         visible = app.screen.find_widget(canvas).visible_region
         assert 0 < visible.height < canvas.size.height
@@ -194,7 +192,8 @@ def test_kitty_transmission_sends_the_payload_in_chunks_the_last_one_marked(leng
 
 async def test_parts_of_older_sixel_pictures_wait_for_a_new_one(fake_gemini, fake_hf, tmp_path, monkeypatch):
     """A new card scrolls older pictures partly out of view: their parts are encoded after
-    the new picture (they slowed it down), and a part no longer wanted is not encoded at all."""
+    the new picture (they slowed it down), and a part no longer wanted is not encoded at all.
+    "A new picture is being encoded" is held by the test, so the order is the test's."""
     from g2d_tui.tuning import graphics_picture
     from g2d_tui.widgets.chat_log import ChatLog
 
@@ -203,28 +202,28 @@ async def test_parts_of_older_sixel_pictures_wait_for_a_new_one(fake_gemini, fak
         card = await _imagine_once(pilot)
         canvas = card.query_one(".card-image").children[0]
         log = app.screen.query_one(ChatLog)
-        for _ in range(100):  # at this size the picture starts partly visible: let that settle
-            await pilot.pause(0.02)
-            if not canvas._encoding:
-                break
+        # At this size the picture starts partly visible: let that part be encoded.
+        await until(pilot, lambda: canvas._parts and not canvas._encoding, "the first part")
         encoded, parts = len(off_loop), len(canvas._parts)
         graphics_picture._no_new_picture.clear()  # as while a new picture is encoded
         try:
             log.scroll_home(animate=False)  # another part of the picture is in view
-            await pilot.pause(graphics_picture.PART_DELAY + 0.3)
+            await until(pilot, lambda: canvas._encoding, "the part in view wanted")
+            await pilot.pause(graphics_picture.PART_DELAY + 0.3)  # time it would have had
             assert canvas._encoding and len(canvas._parts) == parts and len(off_loop) == encoded
         finally:
             graphics_picture._no_new_picture.set()
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if not canvas._encoding:
-                break
+        await until(pilot, lambda: not canvas._encoding, "the part after the new picture")
         assert len(canvas._parts) == parts + 1 and len(off_loop) == encoded + 1
 
         canvas._parts.clear()
-        log.scroll_end(animate=False)  # a part wanted for a moment...
-        await pilot.pause()
-        assert canvas._encoding and len(off_loop) == encoded + 1  # (not started at once)
-        await pilot.resize_terminal(100, 40)  # ...then the whole picture is in view
-        await pilot.pause(graphics_picture.PART_DELAY + 0.3)
-        assert not canvas._encoding and len(off_loop) == encoded + 1
+        graphics_picture._no_new_picture.clear()
+        try:
+            log.scroll_end(animate=False)  # a part wanted for a moment...
+            await until(pilot, lambda: canvas._encoding, "the part wanted")
+            await pilot.resize_terminal(100, 40)  # ...then the whole picture is in view
+            await until(pilot, lambda: canvas._wanted is None, "the whole picture in view")
+        finally:
+            graphics_picture._no_new_picture.set()
+        await until(pilot, lambda: not canvas._encoding, "the part given up")
+        assert len(off_loop) == encoded + 1

@@ -131,15 +131,14 @@ def test_big_buffers_go_back_to_the_system_on_glibc():
 
 
 async def test_collections_paused_for_startup_resume_once_the_app_is_mounted():
-    from tests.ui.helpers import make_app
+    from tests.ui.helpers import make_app, until
 
     gc_policy.pause_for_startup()
     try:
         assert not gc.isenabled()
         app = make_app()
         async with app.run_test() as pilot:
-            await pilot.pause()
-            assert gc.isenabled()
+            await until(pilot, gc.isenabled, "collections back on after the app mounted")
     finally:
         gc.enable()
 

@@ -39,11 +39,11 @@ async def settings_ready(pilot) -> None:
     """Wait until the first-run settings screen is up and has focused its first field."""
     from g2d_tui.screens.settings import SettingsScreen
 
-    for _ in range(200):
+    def ready() -> bool:
         screen = pilot.app.screen
-        if isinstance(screen, SettingsScreen) and screen.focused is not None:
-            break
-        await pilot.pause(0.02)
+        return isinstance(screen, SettingsScreen) and screen.focused is not None
+
+    await until(pilot, ready, "the first-run settings with a focused field")
     await pilot.pause()
 
 
@@ -84,13 +84,21 @@ async def settle(pilot, ceiling: float = 30.0) -> None:
             break
 
 
-async def until(pilot, condition: Callable[[], object], what: str, *, seconds: float = 5.0) -> None:
-    """Pause until ``condition()`` holds; after about ``seconds`` of pauses, fail saying ``what``."""
-    for _ in range(max(1, round(seconds / 0.02))):
-        if condition():
-            return
+CEILING = 30.0
+"""Seconds a condition gets before a test gives up on it: generous, as a busy 2-core
+machine can be many times slower than an idle one, and a test that passes waits far less."""
+
+
+async def until(pilot, condition: Callable[[], object], what: str, *, seconds: float = CEILING) -> None:
+    """Pause until ``condition()`` holds; fail saying ``what`` after ``seconds``."""
+    import asyncio
+
+    loop_time = asyncio.get_running_loop().time
+    deadline = loop_time() + seconds
+    while not condition():
+        if loop_time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
-    raise AssertionError(what)
 
 
 def entries(app, role: str | None = None) -> list:
@@ -110,9 +118,52 @@ async def widget_on_screen(pilot, entry):
     log = pilot.app.screen.log_view
     if log.widget_of(entry) is None:
         log.scroll_to_entry(entry)
-    for _ in range(200):
+
+    def mounted() -> bool:
         widget = log.widget_of(entry)
-        if widget is not None and widget.is_mounted:
-            return widget
-        await pilot.pause(0.02)
-    raise AssertionError(f"{entry.role} entry never got a widget")
+        return widget is not None and widget.is_mounted
+
+    await until(pilot, mounted, f"a widget for the {entry.role} entry")
+    return log.widget_of(entry)
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says (``advance``)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def idle_events(app, monkeypatch, clock: FakeClock, *hook_events: str) -> tuple[list[str], list[bool]]:
+    """Run ``app``'s idle watch on ``clock`` (checked every 20 ms) and record, in order, each
+    ``idle`` announcement and each of ``hook_events``; also every idle check's answer.
+
+    Returns:
+        (the events, the answers): lists that fill as the app runs.
+    """
+    from g2d_tui import hooks
+    from g2d_tui.idle import IdleWatch
+
+    events: list[str] = []
+    answers: list[bool] = []
+    app.idle = IdleWatch(clock=clock)
+    app.idle.check_every = 0.02
+    is_idle = app.idle.is_idle
+    app.idle.is_idle = lambda workers: answers.append(is_idle(workers)) or answers[-1]
+    # A copy of the listeners, restored after the test: ours go away with it.
+    monkeypatch.setattr(hooks, "_listeners", {event: list(listeners) for event, listeners in hooks._listeners.items()})
+    for event in ("idle", *hook_events):
+        hooks.listen(event, lambda event=event, **_details: events.append(event))
+    return events, answers
+
+
+async def idle_checks(pilot, answers: list[bool], count: int = 3) -> None:
+    """Wait until the idle watch has answered ``count`` more times."""
+    seen = len(answers)
+    await until(pilot, lambda: len(answers) >= seen + count, f"{count} idle checks")

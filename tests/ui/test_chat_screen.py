@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 
 from textual.widgets import Markdown, Select
@@ -12,7 +11,7 @@ from g2d_tui.screens.chat import ChatScreen
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 from tests.fakes.gemini_server import Error, Reply
-from tests.ui.helpers import keyed_settings, make_app, no_blink, send, settle
+from tests.ui.helpers import FakeClock, idle_checks, idle_events, keyed_settings, make_app, no_blink, send, settle, until
 
 __all__ = ["send", "settle"]  # other UI tests import them from here too
 
@@ -80,18 +79,13 @@ async def test_escape_cancels_and_keeps_partial_text(fake_gemini):
         await settle(pilot)
         await send(pilot, "tell me a long story")
         reply = app.screen.query_one(GeminiReply)
-        for _ in range(100):
-            if "second" in reply.text:
-                break
-            await asyncio.sleep(0.05)
+        await until(pilot, lambda: "second" in reply.text, "the second chunk")
         assert app.screen.busy
-        await pilot.pause(0.25)  # the activity line animates every 0.1 s
-        activity = app.screen.query_one("#activity")
-        assert "esc" in str(activity.render()).lower() and activity.has_class("-busy")
+        activity = app.screen.query_one("#activity")  # animated every 0.1 s
+        await until(pilot, lambda: "esc" in str(activity.render()).lower() and activity.has_class("-busy"), "the activity line")
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.pause(0.25)
-        assert str(activity.render()).strip() == "" and not activity.has_class("-busy")
+        await until(pilot, lambda: str(activity.render()).strip() == "" and not activity.has_class("-busy"), "an empty activity line")
         assert reply.has_class("-cancelled")
         assert reply.text.startswith("First part. second part.")
         assert "Cancelled" in str(reply.query_one(".reply-status").render())
@@ -126,12 +120,10 @@ async def test_error_shows_message_restores_text_and_next_message_works(fake_gem
 async def test_model_picker_is_filled_from_the_api_and_choice_persists(fake_gemini):
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
-        for _ in range(250):  # the listing starts after the first frame: settle() may come first
-            await settle(pilot)
-            picker = app.screen.query_one_optional("#chat-model", Select)
-            if picker is not None and app.chat_models:
-                break
-            await pilot.pause(0.02)
+        # The listing starts after the first frame: settle() may come first.
+        await until(pilot, lambda: app.screen.query_one_optional("#chat-model", Select) is not None and app.chat_models, "the model list")
+        await settle(pilot)
+        picker = app.screen.query_one("#chat-model", Select)
         names = [str(option[0]) for option in picker._options]
         assert len(names) > 2
         assert not any("embedding" in name for name in names)
@@ -306,45 +298,32 @@ async def test_a_burst_of_finished_blocks_goes_straight_to_the_frozen_lines(fake
 
 
 async def test_the_put_off_refreeze_waits_for_no_input_and_no_running_work(fake_gemini, monkeypatch):
-    """Its full garbage-collector pass (100-250 ms) must not fall on typing or a streaming reply."""
-    import time
-
-    from g2d_tui import app as app_module
-    from g2d_tui.tuning import gc_policy
-
-    monkeypatch.setattr(app_module, "IDLE_BEFORE_HOUSEKEEPING", 0.4)
-    refrozen: list[float] = []
-    due = [True]
-    monkeypatch.setattr(gc_policy, "refreeze_when_idle", lambda: (refrozen.append(time.monotonic()), due.clear()))
-    monkeypatch.setattr(gc_policy, "refreeze_due", lambda: bool(due))
+    """Its full garbage-collector pass (100-250 ms) waits for the ``idle`` announcement, which
+    must not fall on typing or a streaming reply. The idle watch runs on a fake clock moved
+    by the test: what is under test is the order of events, whatever the machine's speed."""
+    clock = FakeClock()
     fake_gemini.enqueue(Reply(chunks=["slow "] * 8, delay=0.15))
     app = make_app(keyed_settings(fake_gemini.base_url))
+    events, answers = idle_events(app, monkeypatch, clock, "reply_started", "reply_finished")
     async with app.run_test(size=(100, 40)) as pilot:
-        await send(pilot, "hello")  # a reply streams for ~1.2 s, long after the last input
-        for _ in range(100):
-            if app.screen.busy:
-                break
-            await pilot.pause(0.01)
-        assert app.screen.busy
-        while app.screen.busy:
-            assert refrozen == []
-            await pilot.pause(0.05)
-        stream_ended = time.monotonic()
-        for _ in range(60):  # other work may still run (the model list: the SDK's import, in a thread)
-            await pilot.pause(0.05)
-            if refrozen:
-                break
-        assert len(refrozen) == 1 and refrozen[0] >= stream_ended - 0.05  # idle: no input, no work
+        await settle(pilot)
+        await send(pilot, "hello")
+        await until(pilot, lambda: "reply_started" in events, "the reply")
+        clock.advance(60)  # long past the quiet time after the Enter: only the reply holds idleness off
+        await until(pilot, lambda: "idle" in events, "idle after the reply")
+        assert events.index("reply_started") < events.index("reply_finished") < events.index("idle")
+        assert not app.screen.busy
 
-        refrozen.clear()
-        due.append(True)
-        for _ in range(8):  # typing, for ~1 s
-            before_key = time.monotonic()
+        await pilot.press("x")  # typing: each key comes before the quiet time after the last one
+        await idle_checks(pilot, answers)
+        assert answers[-1] is False
+        events.clear()
+        for _ in range(8):
+            clock.advance(app.idle.quiet_for * 0.75)
+            await idle_checks(pilot, answers)
             await pilot.press("x")
-            await pilot.pause(0.1)
-            assert refrozen == []
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if refrozen:
-                break
-        assert refrozen and refrozen[0] >= before_key + 0.4
+        await idle_checks(pilot, answers)
+        assert events == []  # no idle moment while typing
+        clock.advance(app.idle.quiet_for)  # the quiet time after the last key
+        await until(pilot, lambda: "idle" in events, "idle after typing")
+        assert clock() - app.idle.last_input >= app.idle.quiet_for

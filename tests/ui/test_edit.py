@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from PIL import Image
-from tests.ui.helpers import entries, keyed_settings, make_app, send, settle
+from tests.ui.helpers import CEILING, entries, keyed_settings, make_app, send, settle
 
 
 def gemini_images_settings(url: str, folder):
@@ -47,9 +47,14 @@ async def test_edit_changes_the_latest_picture_into_a_new_card_and_file(fake_gem
         with Image.open(edited.run.saved[0]) as saved:
             texts = dict(saved.text)
         assert original_name in texts["parameters"]
-        for _ in range(100):
-            stored = await _history_pictures(app)
-            if len(stored) == 2 and all(picture.id for picture in stored):
+        stored: list = []
+
+        async def both_stored() -> bool:
+            stored[:] = await _history_pictures(app)
+            return len(stored) == 2 and all(picture.id for picture in stored)
+
+        for _ in range(int(CEILING / 0.02)):  # the history is read on its own thread
+            if await both_stored():
                 break
             await pilot.pause(0.02)
         newest, oldest = stored

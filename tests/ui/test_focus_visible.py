@@ -12,7 +12,7 @@ import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 
-from tests.ui.helpers import keyed_settings, make_app, no_blink, settings_ready, settle
+from tests.ui.helpers import keyed_settings, make_app, no_blink, settings_ready, settle, until
 
 THEMES = ["textual-dark", "textual-light", "nord", "gruvbox", "catppuccin-mocha"]
 
@@ -46,10 +46,7 @@ def top_row(widget: Widget) -> Region:
 async def chat_app(pilot, theme: str):
     pilot.app.theme = theme
     await settle(pilot)
-    for _ in range(250):
-        if pilot.app.screen.ready:
-            break
-        await pilot.pause(0.02)
+    await until(pilot, lambda: pilot.app.screen.ready, "the chat ready")
     await settle(pilot)
     return pilot.app.screen
 

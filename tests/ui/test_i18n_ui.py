@@ -30,7 +30,7 @@ from g2d_tui.widgets.image_card import ImageCard
 from g2d_tui.widgets.turns import GeminiReply, Note, UserPrompt
 from tests.fakes.gemini_server import Error as GeminiError
 from tests.fakes.gemini_server import Reply
-from tests.ui.helpers import keyed_settings, make_app, no_blink
+from tests.ui.helpers import keyed_settings, make_app, no_blink, until
 from tests.ui.test_chat_screen import send, settle
 
 # Words and phrases of en/ui.toml that have no place in the Portuguese UI (case-sensitive,
@@ -156,11 +156,7 @@ def footer_labels(app) -> list[str]:
 
 async def wait_for(pilot, condition, what: str) -> None:
     """Pause until ``condition()`` holds (a loaded machine may need several refreshes)."""
-    for _ in range(100):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    await until(pilot, condition, what)
 
 
 async def relabel(pilot) -> None:

@@ -11,8 +11,8 @@ from g2d_tui.widgets.image_card import SPINNER, ImageCard
 from g2d_tui.widgets.prompt_input import PromptInput
 from g2d_tui.widgets.turns import UserPrompt
 from tests.fakes.gemini_server import Error as GeminiErrorReply
-from tests.fakes.hf_server import Black, Bomb, Corrupt, Default, Error, Loading, Png
-from tests.ui.helpers import keyed_settings, make_app
+from tests.fakes.hf_server import Black, Bomb, Corrupt, Error, Held, Loading, Png
+from tests.ui.helpers import FakeClock, idle_events, keyed_settings, make_app, until
 from tests.ui.test_chat_screen import send, settle
 
 
@@ -62,74 +62,66 @@ async def test_pipeline_saves_png_with_metadata(fake_gemini, fake_hf, tmp_path, 
 
 
 async def test_the_put_off_refreeze_runs_while_an_imagine_only_waits_for_its_picture(fake_gemini, fake_hf, tmp_path, monkeypatch):
-    """Counted as running work, back-to-back /imagines left it no idle moment at all; but the
-    picture that came is checked and decoded as work (a pause there would hold it up)."""
-    import time
-
-    from g2d_tui import app as app_module
-    from g2d_tui.tuning import gc_policy
+    """Counted as running work, back-to-back /imagines left the refreeze (which waits for the
+    ``idle`` announcement) no idle moment at all; but the picture that came is checked and
+    decoded as work (a pause there would hold it up). The idle watch runs on a fake clock and
+    the picture comes when the test releases it: no race against a delay."""
     from g2d_tui.services import image_codec
 
     monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", "halfcell")
-    monkeypatch.setattr(app_module, "IDLE_BEFORE_HOUSEKEEPING", 0.4)
-    refrozen: list[tuple[float, str]] = []
-    due: list[bool] = []
+    clock = FakeClock()
     waiting_while_checked: list[bool] = []
     real_inspect = image_codec.inspect
 
     def inspect(data):
-        waiting_while_checked.append(bool(app._only_waiting))
+        waiting_while_checked.append(bool(app.idle.only_waiting))
         return real_inspect(data)
 
     monkeypatch.setattr(image_codec, "inspect", inspect)
-    fake_hf.enqueue(Default(delay=1.5))
+    held = Held()
+    fake_hf.enqueue(held)
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
+    events, _answers = idle_events(app, monkeypatch, clock)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(gc_policy, "refreeze_when_idle", lambda: (refrozen.append((time.monotonic(), card.state)), due.clear()))
-        monkeypatch.setattr(gc_policy, "refreeze_due", lambda: bool(due))
         await send(pilot, "/imagine a lighthouse")
         card = app.screen.query_one(ImageCard)
-        due.append(True)
-        for _ in range(100):
-            if card.state == "shown":
-                break
-            await pilot.pause(0.05)
-        assert card.state == "shown"
+        await until(pilot, lambda: card.state == "generating" and fake_hf.generations, "the request for the picture")
+        clock.advance(60)  # long past the quiet time after the Enter
+        await until(pilot, lambda: "idle" in events, "idle while the picture is awaited")
+        assert card.state == "generating"  # during the wait
+        held.release.set()
+        await until(pilot, lambda: card.state == "shown", "the picture")
         assert waiting_while_checked == [False]
-        assert len(refrozen) == 1
-        at, state = refrozen[0]
-        assert at >= app.last_input + 0.4 and state == "generating"  # during the wait, after the idle delay
-        for _ in range(50):
-            if card.saved_path is not None:
-                break
-            await pilot.pause(0.05)
-        assert not app._only_waiting  # the worker left its wait behind
+        await until(pilot, lambda: card.saved_path is not None, "the saved file")
+        await settle(pilot)
+        assert not app.idle.only_waiting  # the worker left its wait behind
 
-        due.append(True)
-        for _ in range(60):  # the /imagine is over: the next one comes when idle, as before
-            await pilot.pause(0.05)
-            if len(refrozen) == 2:
-                break
-        assert len(refrozen) == 2
+        events.clear()  # the /imagine is over: idle moments come as before
+        await until(pilot, lambda: "idle" in events, "idle after the /imagine")
 
 
 async def test_cold_start_is_waited_for_automatically(fake_gemini, fake_hf, tmp_path):
-    fake_hf.enqueue(Loading(estimated_time=1.0), Png(width=64, height=64))
+    held = Held(inner=Png(width=64, height=64))  # the picture comes once the spinner has turned
+    fake_hf.enqueue(Loading(estimated_time=1.0), held)
     app = imagine_app(fake_gemini, fake_hf, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
+        # Every status the card is given, as it is given (polled, a busy machine missed the
+        # second-long cold start).
+        seen: set[str] = set()
+        flow = app.screen.pictures
+        set_status = flow._set_status
+        flow._set_status = lambda entry, state, key, **params: (seen.add(key), set_status(entry, state, key, **params))[1]
         await send(pilot, "/imagine a lighthouse")
         card = app.screen.query_one(ImageCard)
         status, layouts = card.query_one(".card-status"), []
         real_update = status.update
         status.update = lambda content, *, layout=True: (layouts.append((str(content), layout)), real_update(content, layout=layout))
-        seen = set()
-        for _ in range(60):
-            seen.add(card.run.status_key)
-            if card.state == "shown":
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: len(fake_hf.requests) == 2, "the request after the cold start")
+        await until(pilot, lambda: sum(text[:1] in SPINNER for text, _ in layouts) >= 3, "the spinner turning")
+        held.release.set()
+        await until(pilot, lambda: card.state == "shown", "the picture after the cold start")
         await settle(pilot)
         assert "imagine.cold_start" in seen
         assert card.state == "shown"
@@ -261,11 +253,7 @@ async def test_escape_cancels_a_cold_start_wait(fake_gemini, fake_hf, tmp_path):
         await settle(pilot)
         await send(pilot, "/imagine a slow thing")
         card = app.screen.query_one(ImageCard)
-        for _ in range(60):
-            if card.run.status_key == "imagine.cold_start":
-                break
-            await pilot.pause(0.05)
-        assert card.run.status_key == "imagine.cold_start"
+        await until(pilot, lambda: card.run.status_key == "imagine.cold_start", "the cold start")
         await pilot.press("escape")
         await settle(pilot)
         assert card.state == "cancelled"
@@ -298,10 +286,7 @@ async def test_cards_far_from_the_view_are_dropped_and_drawn_again_from_their_fi
         gc.collect()
         assert [ref() for ref in first] == [None] * len(first)
         card = await widget_on_screen(pilot, cards[0])
-        for _ in range(200):  # decoded again, in a thread, from the file
-            if card.query(".card-image"):
-                break
-            await pilot.pause(0.02)
+        await until(pilot, lambda: card.query(".card-image"), "the picture decoded again, in a thread, from the file")
         assert card.query(".card-image") and card.saved_path is not None and card.saved_path.exists()
         assert app.screen.log_view.mounted_entries[0] is not cards[-1]
     assert len(list(tmp_path.glob("*.png"))) == 5

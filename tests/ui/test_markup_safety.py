@@ -12,6 +12,7 @@ import asyncio
 from markdown_it import MarkdownIt
 from textual.widgets import Select
 
+from g2d_tui.binding_groups import binding_groups
 from g2d_tui.paths import config_path
 from g2d_tui.screens.help import HelpScreen, help_markdown
 from g2d_tui.screens.settings import SettingsScreen
@@ -69,7 +70,7 @@ def _table_rows(markdown: str) -> list[list[str]]:
 
 
 def test_keymap_values_stay_in_their_table_cell_literally():
-    rows = _table_rows(help_markdown(HOSTILE_KEYS))
+    rows = _table_rows(help_markdown(HOSTILE_KEYS, binding_groups()))
     assert rows and all(len(row) == 3 for row in rows), rows
     keys_of = {row[2]: row[0] for row in rows}
     assert keys_of["settings"] == "ctrl+`|[/x]*_"

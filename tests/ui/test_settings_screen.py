@@ -11,7 +11,7 @@ from g2d_tui.screens.chat import ChatScreen
 from g2d_tui.screens.confirm import ConfirmScreen
 from g2d_tui.screens.settings import SettingsScreen
 from g2d_tui.widgets.turns import Note
-from tests.ui.helpers import make_app, settings_ready
+from tests.ui.helpers import make_app, settings_ready, until
 
 
 async def _type_into(pilot, selector: str, text: str) -> None:
@@ -85,10 +85,7 @@ async def test_ctrl_s_right_after_fast_typing_saves_what_was_typed(fake_gemini):
         for char in "AIzaBURST123":  # as the driver sends them: no waiting in between
             app.post_message(events.Key(char, char))
         app.post_message(events.Key("ctrl+s", None))
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if config_path().exists():
-                break
+        await until(pilot, config_path().exists, "the settings file")
         await app.screen.workers.wait_for_complete()
     assert tomllib.loads(config_path().read_text(encoding="utf-8"))["gemini"]["api_key"] == "AIzaBURST123"
 

@@ -21,19 +21,11 @@ from g2d_tui.screens.settings import SettingsScreen
 from g2d_tui.settings.model import Settings
 from g2d_tui.widgets.image_card import ImageCard
 from tests.fakes.hf_server import Error, Hang
-from tests.ui.helpers import entries, keyed_settings, make_app, no_blink, quiet, send, settle
+from tests.ui.helpers import entries, keyed_settings, make_app, no_blink, quiet, send, settle, until
 
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
 LANGUAGES = ["en", "pt-BR"]
 REQUEST = "/imagine a lighthouse at dusk"
-
-
-async def until(pilot, condition: Callable[[], object], what: str) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(what)
 
 
 async def chat_ready(pilot) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 
@@ -39,6 +38,9 @@ from tests.fakes.hf_server import (
 
 TOKEN = "hf_SuperSecretToken1234567890"
 MODEL = DEFAULT_MODEL
+CEILING = 60.0
+"""Seconds a test waits for what should end at once: generous for a busy machine, far
+shorter than the fake's hour-long hangs and cold starts."""
 
 
 class FakeSleep:
@@ -252,8 +254,8 @@ async def test_cold_start_wait_is_bounded(fake_hf, make, sleep):
 
 
 async def test_cancel_during_cold_start_wait_is_prompt(fake_hf, make):
-    fake_hf.default = Loading(estimated_time=20.0)
-    backend = make(sleep_fn=asyncio.sleep)  # a real 20 s wait
+    fake_hf.default = Loading(estimated_time=3600.0)
+    backend = make(sleep_fn=asyncio.sleep)  # a real wait of an hour, unless cancelled
     loading = asyncio.Event()
 
     def on_progress(progress: Progress) -> None:
@@ -261,12 +263,9 @@ async def test_cancel_during_cold_start_wait_is_prompt(fake_hf, make):
             loading.set()
 
     task = asyncio.create_task(backend.generate(ImageRequest(prompt="p"), on_progress))
-    await asyncio.wait_for(loading.wait(), timeout=5)
-    started = time.monotonic()
+    await asyncio.wait_for(loading.wait(), timeout=CEILING)
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert time.monotonic() - started < 1.0
+    await asyncio.wait({task}, timeout=CEILING)  # only the cancel can end the wait this soon
     assert task.cancelled()
     assert len(fake_hf.requests) == 1
 
@@ -368,16 +367,13 @@ async def test_redirects_are_not_followed_with_the_token(fake_hf, make):
 
 
 async def test_read_timeout(fake_hf, make):
-    fake_hf.enqueue(Hang(30))
-    started = time.monotonic()
+    fake_hf.enqueue(Hang(3600))  # only the read timeout can end the request this soon
     with pytest.raises(ImageError) as caught:
-        await make(read_timeout=0.3).generate(ImageRequest(prompt="p"))
+        await asyncio.wait_for(make(read_timeout=0.3).generate(ImageRequest(prompt="p")), timeout=CEILING)
     assert caught.value.key == "images.timeout"
     assert caught.value.params == {"seconds": 0.3}
-    assert time.monotonic() - started < 3
-    stopping = time.monotonic()
-    fake_hf.stop()  # a request is still hanging in the server: stop must not wait for it
-    assert time.monotonic() - stopping < 2
+    # A request is still hanging in the server: stop must not wait for it.
+    await asyncio.wait_for(asyncio.to_thread(fake_hf.stop), timeout=CEILING)
 
 
 async def test_connection_refused(make):

@@ -191,3 +191,30 @@ async def test_list_models_asks_the_backends_server(fake_a1111, fake_comfyui):
         await built.aclose()
     settings.images.backend = "huggingface"
     assert await list_models(backend_from_settings(settings, Environment())) == list(defaults.HF_CURATED_MODELS)
+
+
+def test_the_request_and_the_settings_take_their_generation_parameters_from_one_place():
+    """Declared once (defaults.GENERATION_PARAMETERS): same names, types and defaults in the
+    frozen request and the editable [images] table, each at its place among the other fields."""
+    import dataclasses
+
+    from g2d_tui.services.images.base import ImageRequest
+    from g2d_tui.settings.model import ImageSettings
+
+    declared = {name: default for name, (_, default) in defaults.GENERATION_PARAMETERS.items()}
+    request, settings = ImageRequest("a fox"), ImageSettings()
+    assert {name: getattr(request, name) for name in declared} == declared
+    assert {name: getattr(settings, name) for name in declared} == declared
+    assert defaults.REQUEST_FIELDS == set(declared)
+    request_fields = [item.name for item in dataclasses.fields(ImageRequest)]
+    assert request_fields == ["prompt", *declared, "source_request"]
+    assert [item.name for item in dataclasses.fields(ImageSettings)][:3 + len(declared)] == ["backend", "save_dir", "auto_save", *declared]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.width = 64  # type: ignore[misc]
+    settings.width = 64
+    assert settings.width == 64 and ImageSettings().width == defaults.WIDTH
+
+
+def test_the_generation_parameters_need_a_place_to_go():
+    with pytest.raises(TypeError, match="no field 'missing'"):
+        defaults.with_generation_parameters(after="missing")(type("Nothing", (), {"__annotations__": {"a": "int"}}))

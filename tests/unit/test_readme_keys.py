@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.binding import Binding
 
 from g2d_tui import slash
-from g2d_tui.screens.help import binding_owners
+from g2d_tui.binding_groups import binding_owners
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SHOWN = {"comma": ","}

@@ -21,7 +21,7 @@ import threading
 from typing import Any
 
 from g2d_tui.devtools.fakes._http import FakeServer, JsonHandler, Recorded, run_by_hand
-from g2d_tui.devtools.fakes.hf_server import gradient
+from g2d_tui.devtools.fakes.pictures import gradient
 
 CHECKPOINTS = [
     {"title": "sd_xl_base_1.0.safetensors [31e35c80fc]", "model_name": "sd_xl_base_1.0", "hash": "31e35c80fc",

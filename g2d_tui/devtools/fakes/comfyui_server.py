@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from g2d_tui.devtools.fakes._http import FakeServer, JsonHandler, Recorded, run_by_hand
-from g2d_tui.devtools.fakes.hf_server import gradient
+from g2d_tui.devtools.fakes.pictures import gradient
 
 CHECKPOINTS = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors"]
 _WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from g2d_tui.devtools.fakes._http import FakeServer, JsonHandler, Recorded, serve_forever
-from g2d_tui.devtools.fakes.gemini_server import chunk_json, default_image_prompt, echo_markdown, split_words, sse_event
-from g2d_tui.devtools.fakes.hf_server import encode, gradient
+from g2d_tui.devtools.fakes.gemini_wire import chunk_json, default_image_prompt, echo_markdown, split_words, sse_event
+from g2d_tui.devtools.fakes.pictures import encode, gradient
 
 _ROUTE = re.compile(r"^/(?P<version>v\w+)/models(?:/(?P<model>[^/:]+):(?P<action>\w+))?$")
 MODELS = [

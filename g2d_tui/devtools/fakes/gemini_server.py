@@ -27,291 +27,21 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from g2d_tui.devtools.fakes import hostile as H
-
-STREAM, GENERATE, MODELS = "stream", "generate", "models"
-_GENERATING = frozenset({STREAM, GENERATE})
-_ANY = frozenset({STREAM, GENERATE, MODELS})
-
-
-# ---------------------------------------------------------------- behaviours
-
-
-@dataclass
-class Reply:
-    """A normal answer: ``chunks`` streamed one event each, ``delay`` seconds apart.
-
-    On generateContent the chunks are joined into one response.
-    """
-
-    chunks: list[str] = field(default_factory=lambda: ["Hello", ", world", "!"])
-    finish_reason: str | None = "STOP"
-    delay: float = 0.0
-    applies_to = _GENERATING
-
-    @classmethod
-    def of(cls, text: str, words_per_chunk: int = 3, **kwargs: Any) -> Reply:
-        """``text`` split into chunks of a few words, e.g. ``Reply.of(long_markdown, delay=0.05)``."""
-        return cls(split_words(text, words_per_chunk), **kwargs)
-
-
-@dataclass
-class JsonReply:
-    """generateContent answer whose text is ``value`` (JSON-encoded unless already a str)."""
-
-    value: Any
-    applies_to = _GENERATING
-
-    @property
-    def text(self) -> str:
-        return self.value if isinstance(self.value, str) else json.dumps(self.value)
-
-
-@dataclass
-class Error:
-    """An HTTP error status with a Google-style JSON body (see the helper constructors).
-
-    A str body is sent as text/html, like a proxy's error page.
-    """
-
-    status: int
-    body: dict | str
-    applies_to = _ANY
-
-    @classmethod
-    def make(cls, code: int, status: str, message: str, *details: dict) -> Error:
-        error = {"code": code, "message": message, "status": status}
-        if details:
-            error["details"] = list(details)
-        return cls(code, {"error": error})
-
-    @classmethod
-    def invalid_key(cls) -> Error:
-        message = "API key not valid. Please pass a valid API key."
-        return cls.make(
-            400, "INVALID_ARGUMENT", message,
-            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
-             "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
-            {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": message},
-        )
-
-    @classmethod
-    def bad_request(cls, message: str = "Request contains an invalid argument.") -> Error:
-        return cls.make(400, "INVALID_ARGUMENT", message)
-
-    @classmethod
-    def permission_denied(cls) -> Error:
-        return cls.make(403, "PERMISSION_DENIED", "Permission denied: the API is not enabled for this key's project.")
-
-    @classmethod
-    def model_not_found(cls, model: str = "gemini-nope") -> Error:
-        return cls.make(
-            404, "NOT_FOUND",
-            f"models/{model} is not found for API version v1beta, or is not supported for "
-            "generateContent. Call ListModels to see the list of available models and their supported methods.",
-        )
-
-    @classmethod
-    def rate_limited(cls, retry_delay: str | None = "19s") -> Error:
-        details = [
-            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
-                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
-            {"@type": "type.googleapis.com/google.rpc.Help",
-             "links": [{"description": "Learn more about Gemini API quotas",
-                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
-        ]
-        if retry_delay is not None:
-            details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay})
-        return cls.make(
-            429, "RESOURCE_EXHAUSTED",
-            "You exceeded your current quota, please check your plan and billing details.", *details,
-        )
-
-    @classmethod
-    def internal(cls) -> Error:
-        return cls.make(500, "INTERNAL", "An internal error has occurred. Please retry or report it.")
-
-    @classmethod
-    def overloaded(cls) -> Error:
-        return cls.make(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
-
-
-@dataclass
-class Blocked:
-    """The prompt is blocked before generation: 200, ``promptFeedback``, no candidates."""
-
-    reason: str = "SAFETY"
-    applies_to = _GENERATING
-
-
-@dataclass
-class ErrorMidStream:
-    """Stream ``chunks``, then a ``data: {"error": ...}`` event (default: 500 INTERNAL)."""
-
-    chunks: list[str] = field(default_factory=lambda: ["Partial ", "answer"])
-    error_body: dict = field(default_factory=lambda: Error.internal().body)
-    applies_to = _GENERATING
-
-
-@dataclass
-class CutStream:
-    """Stream ``chunks`` and then drop the connection in the middle of the chunked body."""
-
-    chunks: list[str] = field(default_factory=lambda: ["Partial ", "answer"])
-    applies_to = _GENERATING
-
-
-@dataclass
-class Hang:
-    """Send nothing for ``seconds`` (ends early when the server stops), then drop the connection."""
-
-    seconds: float = 30.0
-    applies_to = _ANY
-
-
-HOSTILE_MODES = {
-    "text": "replies (stream and generateContent) full of control sequences and markup, cut across chunks",
-    "prompt": "the /imagine prompt JSON holds control sequences and markup",
-    "finish": "a finish reason that is no API value and holds control sequences and markup",
-    "models": "model names and display names with control sequences and markup",
-    "many-models": "100,000 models, paged 1,000 at a time as the real API pages",
-    "errors": "every request fails; status cycles through ERROR_STATUSES, bodies hold controls and markup",
-    "trickle": "every body is sent one byte at a time, trickle_interval seconds apart",
-}
-"""Modes for :meth:`FakeGemini.set_hostile` and ``--hostile``."""
-ERROR_STATUSES = (400, 401, 403, 404, 429, 500, 502, 503, 504)
-MANY_MODELS = 100_000
-REAL_MAX_PAGE_SIZE = 1000
-"""The models endpoint's largest page."""
-
-
-def hostile_reply(text: str = H.MARKDOWN, size: int = 5, **kwargs: Any) -> Reply:
-    """``text`` streamed in ``size``-character chunks: escape sequences cut across chunks."""
-    return Reply(H.split_sequences(text, size), **kwargs)
-
-
-def hostile_prompt() -> dict:
-    """An /imagine prompt JSON whose fields attack the terminal and the markup parser."""
-    return {"prompt": "a castle " + H.LINE, "negative_prompt": "blurry " + H.OSC52 + " [/x] " + H.CLEAR}
-
-
-def hostile_error(status: int) -> Error:
-    """``status`` with a Google-style body whose message holds controls and markup
-    (502: an HTML proxy page, as proxies send)."""
-    if status == 502:
-        return Error(502, "<html><body>Bad gateway " + H.LINE + "</body></html>")
-    names = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-             429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-    return Error.make(status, names.get(status, "UNKNOWN") + H.C1_CSI, "Failure " + H.LINE,
-                      {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": H.OSC52 + "[/x]"})
-
-
-def hostile_models() -> list[dict]:
-    """Models whose names and display names attack; one ordinary model among them."""
-    methods = ["generateContent", "countTokens"]
-    names = [("gemini-evil-" + H.OSC52, "Evil " + H.OSC_TITLE), ("gemini-[/x]", "[bold red]Markup[/] [/x]"),
-             ("gemini-c1" + H.C1_CSI, "C1 " + H.CLEAR), ("gemini-link", "[link=https://evil.example/]Link[/link]"),
-             ("gemini-2.5-flash", "Gemini 2.5 Flash")]
-    return [{"name": f"models/{name}", "displayName": display, "inputTokenLimit": 1000, "outputTokenLimit": 1000,
-             "supportedGenerationMethods": methods} for name, display in names]
-
-
-def many_models(count: int = MANY_MODELS) -> list[dict]:
-    """``count`` chat models, as a huge tenant's or a hostile endpoint's list."""
-    return [{"name": f"models/gemini-bulk-{i:06d}", "displayName": f"Bulk {i}", "inputTokenLimit": 1000,
-             "outputTokenLimit": 1000, "supportedGenerationMethods": ["generateContent"]} for i in range(count)]
-
-
-# ---------------------------------------------------------------- wire helpers
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-    received_at: float = field(default_factory=time.perf_counter)
-    """When it had been read (``time.perf_counter``): benchmarks time clients by it."""
-
-    @property
-    def turns(self) -> list[tuple[str, str]]:
-        """``(role, text)`` of each content sent, texts of all parts joined."""
-        return [
-            (c.get("role", ""), "".join(p.get("text", "") for p in c.get("parts", [])))
-            for c in (self.json or {}).get("contents", [])
-        ]
-
-
-def chunk_json(text: str | None = None, finish_reason: str | None = None, model: str = "fake") -> dict:
-    """One GenerateContentResponse as the API sends it."""
-    candidate: dict[str, Any] = {"index": 0}
-    if text is not None:
-        candidate["content"] = {"role": "model", "parts": [{"text": text}]}
-    if finish_reason:
-        candidate["finishReason"] = finish_reason
-    return {
-        "candidates": [candidate],
-        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 3, "totalTokenCount": 8},
-        "modelVersion": model,
-    }
-
-
-def sse_event(obj: dict) -> bytes:
-    return b"data: " + json.dumps(obj).encode() + b"\r\n\r\n"
-
-
-DEFAULT_MODELS: list[dict] = [
-    {"name": f"models/{name}", "displayName": display, "inputTokenLimit": inp, "outputTokenLimit": out,
-     "supportedGenerationMethods": methods}
-    for name, display, inp, out, methods in [
-        ("gemini-2.5-flash", "Gemini 2.5 Flash", 1048576, 65536, ["generateContent", "countTokens"]),
-        ("gemini-2.5-pro", "Gemini 2.5 Pro", 1048576, 65536, ["generateContent", "countTokens"]),
-        ("text-embedding-004", "Text Embedding 004", 2048, 1, ["embedContent"]),
-        ("gemini-flash-latest", "Gemini Flash Latest", 1048576, 65536, ["generateContent", "countTokens"]),
-        ("gemini-3-pro-preview", "Gemini 3 Pro Preview", 1048576, 65536, ["generateContent", "countTokens"]),
-        ("imagen-4.0-generate-001", "Imagen 4", 480, 8192, ["predict"]),
-        ("gemini-3-flash-preview", "Gemini 3 Flash Preview", 1048576, 65536,
-         ["generateContent", "countTokens", "createCachedContent"]),
-    ]
-]
-
-
-def echo_markdown(turns: list[tuple[str, str]], model: str) -> str:
-    """The default reply: proves the fake received the history and renders Markdown."""
-    users = [text for role, text in turns if role == "user"]
-    last = users[-1] if users else ""
-    earlier = ", ".join(f"“{u}”" for u in users[:-1]) or "nothing yet"
-    return (
-        f"## Echo (turn {len(users)})\n\n"
-        f"You said: **{last}**\n\n"
-        f"- User turns received: {len(users)}\n"
-        f"- Earlier you said: {earlier}\n"
-        f"- Model: `{model}`\n\n"
-        f"```python\nprint({last!r})\n```\n"
-    )
-
-
-def split_words(text: str, size: int = 3) -> list[str]:
-    """Split ``text`` into streaming chunks of ``size`` words, keeping all whitespace."""
-    pieces = re.findall(r"\S+\s*|\s+", text)
-    return ["".join(pieces[i:i + size]) for i in range(0, len(pieces), size)] or [text]
-
-
-def default_image_prompt(request: str) -> dict:
-    subject = request.strip() or "a lighthouse on a cliff"
-    return {
-        "prompt": f"{subject}, highly detailed, digital painting, dramatic soft lighting, "
-                  "rule of thirds composition, sharp focus, masterpiece, best quality",
-        "negative_prompt": "blurry, low quality, deformed, extra limbs, watermark, text",
-    }
+# The behaviours and wire shapes live in their own modules; tests and benchmarks import
+# every name from here.
+from g2d_tui.devtools.fakes.gemini_behaviours import (  # noqa: F401 - re-exported
+    _ANY, _GENERATING, ERROR_STATUSES, GENERATE, HOSTILE_MODES, MANY_MODELS, MODELS, REAL_MAX_PAGE_SIZE, STREAM,
+    Blocked, CutStream, Error, ErrorMidStream, Hang, JsonReply, Reply,
+    hostile_error, hostile_models, hostile_prompt, hostile_reply, many_models,
+)
+from g2d_tui.devtools.fakes.gemini_wire import (  # noqa: F401 - re-exported
+    DEFAULT_MODELS, RecordedRequest, chunk_json, default_image_prompt, echo_markdown, split_words, sse_event,
+)
 
 
 # ---------------------------------------------------------------- server
@@ -479,7 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         try:
+            hold = behaviour.hold if isinstance(behaviour, Reply) else None
             for i, event in enumerate(events):
+                if i == 1 and hold is not None and not fake._wait_for(hold):
+                    break
                 if i and delay and not fake._sleep(delay):
                     break
                 self._write_chunk(sse_event(event))
@@ -602,6 +335,13 @@ class FakeGemini:
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless the server stops first; True when the full time passed."""
         return not self._stop.wait(seconds)
+
+    def _wait_for(self, event: threading.Event) -> bool:
+        """Wait until ``event`` is set, unless the server stops first (then False)."""
+        while not event.wait(0.05):
+            if self._stop.is_set():
+                return False
+        return True
 
     def requests_to(self, kind: str) -> list[RecordedRequest]:
         """Recorded requests of one endpoint kind: ``"stream"``, ``"generate"`` or ``"models"``."""

@@ -33,17 +33,17 @@ ProgressKind = Literal[
 
 
 @dataclass(frozen=True)
+@defaults.with_generation_parameters(after="prompt")
 class ImageRequest:
-    """One text-to-image generation, as the user (and Gemini) asked for it."""
+    """One text-to-image generation, as the user (and Gemini) asked for it.
+
+    Its generation parameters (width, height, steps, guidance_scale, negative_prompt,
+    seed) and their defaults are those of :data:`defaults.GENERATION_PARAMETERS`; a seed of
+    -1 makes the backend pick a concrete one and send it, so it can be recorded.
+    """
 
     prompt: str
-    negative_prompt: str = defaults.NEGATIVE_PROMPT
-    width: int = defaults.WIDTH
-    height: int = defaults.HEIGHT
-    steps: int = defaults.STEPS
-    guidance_scale: float = defaults.GUIDANCE_SCALE
-    seed: int = defaults.SEED
-    """-1 = random: the backend picks a concrete seed and sends it, so it can be recorded."""
+    # Here: the generation parameters (see the decorator).
     source_request: str = ""
     """What the user typed after ``/imagine`` (used for the file name slug)."""
 

@@ -1,9 +1,15 @@
 """Default values shared by the image request types and the settings, defined once.
 
-Plain constants, nothing imported: the settings model and the UI read them at startup.
+Plain constants (and the one helper that declares the shared generation parameters),
+nothing heavy imported: the settings model and the UI read them at startup.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 BACKENDS: tuple[str, ...] = ("huggingface", "gemini", "a1111", "comfyui")
 """Image backends by the name used in settings, in the order the settings screen lists them."""
@@ -18,8 +24,47 @@ SEED = -1
 """-1 = a new random seed for every picture (the backend records the one it used)."""
 NEGATIVE_PROMPT = ""
 
-REQUEST_FIELDS: frozenset[str] = frozenset({"negative_prompt", "width", "height", "steps", "guidance_scale", "seed"})
+GENERATION_PARAMETERS: dict[str, tuple[str, object]] = {
+    "width": ("int", WIDTH),
+    "height": ("int", HEIGHT),
+    "steps": ("int", STEPS),
+    "guidance_scale": ("float", GUIDANCE_SCALE),
+    "negative_prompt": ("str", NEGATIVE_PROMPT),
+    "seed": ("int", SEED),
+}
+"""The generation parameters every backend may honour: name -> (annotation, default).
+
+The one place they are declared: :class:`~g2d_tui.services.images.base.ImageRequest` and the
+``[images]`` settings get them as fields through :func:`with_generation_parameters`. ``seed``
+-1 picks a new random seed for every picture."""
+
+REQUEST_FIELDS: frozenset[str] = frozenset(GENERATION_PARAMETERS)
 """The request fields a backend may honour or ignore (the prompt is always used)."""
+
+
+def with_generation_parameters(*, after: str) -> Callable[[type[T]], type[T]]:
+    """A class decorator, applied under ``@dataclass``: declares :data:`GENERATION_PARAMETERS`
+    as fields of the class, in their order, right after its field ``after``.
+
+    Both the frozen request and the editable settings need these fields, and a dataclass
+    cannot inherit fields from a base that differs from it in frozenness.
+    """
+
+    def declare(cls: type[T]) -> type[T]:
+        own = cls.__dict__.get("__annotations__", {})
+        if after not in own:
+            raise TypeError(f"{cls.__name__} has no field {after!r} to put the generation parameters after")
+        annotations: dict[str, object] = {}
+        for name, annotation in own.items():
+            annotations[name] = annotation
+            if name == after:
+                for parameter, (kind, default) in GENERATION_PARAMETERS.items():
+                    annotations[parameter] = kind
+                    setattr(cls, parameter, default)
+        cls.__annotations__ = annotations
+        return cls
+
+    return declare
 
 # -- Hugging Face -------------------------------------------------------------------
 HF_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
