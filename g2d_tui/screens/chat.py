@@ -189,7 +189,7 @@ class ChatScreen(Screen[None]):
     def _scroll_chat(self, event: ScrollChat) -> None:
         event.stop()
         log = self.log_view
-        (log.scroll_page_up if event.pages < 0 else log.scroll_page_down)(animate=False)
+        (log.action_page_up if event.pages < 0 else log.action_page_down)()
 
     @on(PromptSubmitted)
     async def _prompt_submitted(self, event: PromptSubmitted) -> None:
