@@ -62,15 +62,17 @@ async def test_finished_replies_come_back_from_the_cache_a_page_at_a_time(fake_g
 
         monkeypatch.setattr(markdown_lines, "render_markdown_lines", lambda *args: renders.append(args) or real_render(*args))
         log.focus()
-        page = log.scrollable_content_region.height
         for key in ["pageup"] * 3 + ["pagedown"] * 2:
             before = log.scroll_y
+            page = log.scrollable_content_region.height  # the status line below may have come or gone
             await pilot.press(key)
             for _ in range(200):  # one page, at once: not a step of an animation
                 await pilot.pause()
                 if not log._reconcile_pending and log.scroll_y != before:
                     break
-            assert abs(abs(log.scroll_y - before) - page) <= 1, (key, before, log.scroll_y)
+            # One page; the log may then correct the offset by the few lines an estimated
+            # height above the view turned out to differ (the view itself stays put).
+            assert abs(abs(log.scroll_y - before) - page) <= 3, (key, before, log.scroll_y)
             assert not log._at_bottom()
             assert any(entry.widget is not None and entry.widget.region.overlaps(log.scrollable_content_region) for entry in log.mounted_entries)
         assert renders == []  # every reply that came back into view came from the cache
