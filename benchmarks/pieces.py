@@ -28,6 +28,7 @@ TARGET_SECTIONS = {
     "terminal-probe": ["cold"],
     "styles-cache": ["memory"],
     "lazy-strip-caches": ["stream", "memory"],
+    "release-removed-lines": ["chat"],
     "forget-finished-work": ["memory"],
     "paint-after-slow-layouts": ["stream"],
     "keep-lines-on-new-height": ["stream"],
