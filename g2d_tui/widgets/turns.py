@@ -25,6 +25,9 @@ from g2d_tui.widgets.markdown_lines import FrozenMarkdown, freeze_point, keep_re
 FLUSH_EVERY = 0.08
 """Seconds between Markdown updates while a reply streams."""
 
+KEEP_RENDERED_UP_TO = 8_000
+"""Characters of a finished reply worth rendering ahead for the cache (see ``finish_stream``)."""
+
 BURST = 2048
 """New text over this size is a burst: its finished blocks are frozen even before an open fence."""
 
@@ -192,7 +195,10 @@ class GeminiReply(Vertical):
             self._flush_timer = None
         await self._flush(final=True)
         await self._stop_stream()
-        if self.entry.turn.text:  # ready for when it scrolls back into view, drawn whole
+        # Ready for when it scrolls back into view, drawn whole. Not a long reply: parsing it
+        # whole is one step that cannot be sliced (~250 ms for 100 KB, a stall right as the
+        # reply ends); it is rendered when it comes back into view instead.
+        if 0 < len(self.entry.turn.text) <= KEEP_RENDERED_UP_TO:
             width = self.query_one(FrozenMarkdown).render_width()
             self.run_worker(keep_rendered(self.entry.turn.text, width), group="keep-rendered", exit_on_error=False)
 
