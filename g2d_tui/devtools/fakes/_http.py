@@ -137,16 +137,40 @@ class FakeServer:
         self.stop()
 
 
+def until_ctrl_c() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
 def serve_forever(fake: FakeServer, hint: str) -> None:
     """Run ``fake`` until ctrl+c, printing its address and how to point the app at it."""
     with fake:
         print(f"{fake.name} listening on {fake.base_url}", flush=True)
         print(f"  {hint.format(url=fake.base_url)}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        until_ctrl_c()
+
+
+def add_hostile_options(parser: argparse.ArgumentParser, modes: dict[str, str]) -> None:
+    """``--hostile MODES`` (``modes``: name -> what it does) and ``--trickle-interval``."""
+    parser.add_argument("--hostile", default="", metavar="MODES",
+                        help="comma-separated: " + "; ".join(f"{name}: {what}" for name, what in modes.items()))
+    parser.add_argument("--trickle-interval", type=float, default=1.0, help="seconds between bytes with --hostile trickle")
+
+
+def hostile_modes(parser: argparse.ArgumentParser, args: argparse.Namespace, modes: dict[str, str]) -> set[str]:
+    """The ``--hostile`` modes asked for; an unknown one is a usage error."""
+    chosen = {mode.strip() for mode in args.hostile.split(",") if mode.strip()}
+    unknown = chosen - set(modes)
+    if unknown:
+        parser.error(f"unknown --hostile modes: {', '.join(sorted(unknown))} (known: {', '.join(modes)})")
+    return chosen
+
+
+def hostile_note(modes: set[str]) -> str:
+    return f" (hostile: {', '.join(sorted(modes))})" if modes else ""
 
 
 def run_by_hand(

@@ -26,11 +26,11 @@ import argparse
 import json
 import re
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from g2d_tui.devtools.fakes._http import add_hostile_options, hostile_modes, hostile_note, until_ctrl_c
 from g2d_tui.devtools.fakes import hostile as H
 # The behaviours and wire shapes live in their own modules; tests and benchmarks import
 # every name from here.
@@ -378,25 +378,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--chunk-delay", type=float, default=0.02, help="seconds between streamed chunks")
     parser.add_argument("--verbose", action="store_true", help="log each request")
-    parser.add_argument("--hostile", default="", metavar="MODES",
-                        help="comma-separated: " + "; ".join(f"{name}: {what}" for name, what in HOSTILE_MODES.items()))
-    parser.add_argument("--trickle-interval", type=float, default=1.0, help="seconds between bytes with --hostile trickle")
+    add_hostile_options(parser, HOSTILE_MODES)
     parser.add_argument("--error-status", type=int, default=None, help="status of --hostile errors (default: cycle)")
     args = parser.parse_args(argv)
-    modes = {mode.strip() for mode in args.hostile.split(",") if mode.strip()}
-    unknown = modes - set(HOSTILE_MODES)
-    if unknown:
-        parser.error(f"unknown --hostile modes: {', '.join(sorted(unknown))} (known: {', '.join(HOSTILE_MODES)})")
+    modes = hostile_modes(parser, args, HOSTILE_MODES)
     with FakeGemini(port=args.port, chunk_delay=args.chunk_delay, verbose=args.verbose, hostile=modes,
                     trickle_interval=args.trickle_interval, error_status=args.error_status) as fake:
-        print(f"Fake Gemini listening on {fake.base_url}" + (f" (hostile: {', '.join(sorted(modes))})" if modes else ""), flush=True)
+        print(f"Fake Gemini listening on {fake.base_url}{hostile_note(modes)}", flush=True)
         print(f"  GOOGLE_GEMINI_BASE_URL={fake.base_url} GEMINI_API_KEY=fake-key g2d-tui", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-
+        until_ctrl_c()
 
 if __name__ == "__main__":
     main()

@@ -38,12 +38,12 @@ import collections
 import itertools
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 # The pictures, behaviours, wire shapes and partner-provider shapes live in their own
 # modules; tests and benchmarks import every name from here.
+from g2d_tui.devtools.fakes._http import add_hostile_options, hostile_modes, hostile_note, until_ctrl_c
 from g2d_tui.devtools.fakes.hf_behaviours import (  # noqa: F401 - re-exported
     ERROR_STATUSES, HOSTILE_MODES, HUGE_DECODE,
     Behaviour, BigText, Black, Bomb, Corrupt, Default, Drop, Error, Failing, Hang, Held, HostileError, HostileLoading,
@@ -285,26 +285,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--delay", type=float, default=1.5, help="seconds each image takes (default 1.5)")
     parser.add_argument("--cold-start", type=int, default=0, metavar="N", help="answer the first N requests with 'loading'")
-    parser.add_argument("--hostile", default="", metavar="MODES",
-                        help="comma-separated: " + "; ".join(f"{name}: {what}" for name, what in HOSTILE_MODES.items()))
-    parser.add_argument("--trickle-interval", type=float, default=1.0, help="seconds between bytes with --hostile trickle")
+    add_hostile_options(parser, HOSTILE_MODES)
     args = parser.parse_args(argv)
-    modes = {mode.strip() for mode in args.hostile.split(",") if mode.strip()}
-    unknown = modes - set(HOSTILE_MODES)
-    if unknown:
-        parser.error(f"unknown --hostile modes: {', '.join(sorted(unknown))} (known: {', '.join(HOSTILE_MODES)})")
+    modes = hostile_modes(parser, args, HOSTILE_MODES)
     fake = FakeHF(args.host, args.port, default=Default(delay=args.delay), require_auth=False, hostile=modes,
                   trickle_interval=args.trickle_interval)
     fake.enqueue(*(Loading(estimated_time=3.0) for _ in range(args.cold_start)))
     with fake:
-        print(f"Fake Hugging Face router and Hub on {fake.base_url}" + (f" (hostile: {', '.join(sorted(modes))})" if modes else ""), flush=True)
+        print(f"Fake Hugging Face router and Hub on {fake.base_url}{hostile_note(modes)}", flush=True)
         print(f"  G2D_HF_BASE_URL={fake.base_url} G2D_HF_HUB_URL={fake.base_url}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-
+        until_ctrl_c()
 
 if __name__ == "__main__":
     main()
