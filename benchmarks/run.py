@@ -58,6 +58,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -190,8 +192,6 @@ def stream_rows(quick: bool) -> list[Row]:
 def terminal_stream_rows(chunks: int) -> list[Row]:
     """The paced stream again, drawn into a real tmux pane (escape codes, the writer thread,
     a terminal reading them) instead of the headless driver."""
-    import shutil
-
     tag = f"stream {chunks} chunks at {STREAM_RATE}/s in a tmux pane"
     if shutil.which("tmux") is None:
         return [Row(f"{tag}: skipped (no tmux)", "-")]
@@ -211,9 +211,9 @@ def in_tmux_pane(name: str, *args: str, timeout: float = 600) -> dict:
     with tempfile.TemporaryDirectory(prefix="g2d-tmux-") as tmp:
         out, socket = Path(tmp) / "result.json", Path(tmp) / "tmux.sock"
         env = child_environ()
-        command = " ".join([sys.executable, "-m", "benchmarks.scenarios", name, *args, "--out", str(out)])
+        command = shlex.join([sys.executable, "-m", "benchmarks.scenarios", name, *args, "--out", str(out)])
         tmux = ["tmux", "-S", str(socket)]
-        subprocess.run([*tmux, "new-session", "-d", "-x", "100", "-y", "40", f"cd {REPO_ROOT} && {command}; sleep 30"],
+        subprocess.run([*tmux, "new-session", "-d", "-x", "100", "-y", "40", f"cd {shlex.quote(str(REPO_ROOT))} && {command}; sleep 30"],
                        check=True, env={**env, "TERM": "xterm-256color"})
         try:
             deadline = time.monotonic() + timeout
