@@ -20,7 +20,7 @@ from tests.fakes import gemini_server as fg
 from tests.fakes import hf_server as fh
 from tests.fakes.hostile import contains_raw_control
 
-KEY = "AIzaSy-hostile-test-key-0123456789"
+KEY = "fake-hostile-test-key-0123456789"  # no real key shape: only the test needs to find it
 TOKEN = "hf_hostile_test_token_0123456789"
 
 
