@@ -38,7 +38,7 @@ from tests.fakes.gemini_server import (
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-KEY = "AIzaSy-test-key-0123456789"
+KEY = "fake-test-key-0123456789"
 CEILING = 60.0
 """Seconds a condition gets before a test gives up: generous for a busy machine; a request
 left hanging by the fake would take an hour."""
