@@ -371,10 +371,10 @@ class ConversationsScreen(MemoryScreen):
 
     def system_commands(self) -> Iterable[SystemCommand]:
         """The palette's entries for this screen."""
-        from textual.app import SystemCommand
+        from g2d_tui.screens.palette import command
 
-        yield SystemCommand(t("command.open_conversation"), t("command.open_conversation_help"), self.action_open_conversation)
-        yield SystemCommand(t("command.find_conversation"), t("command.find_conversation_help"), self.action_find)
-        yield SystemCommand(t("command.rename_conversation"), t("command.rename_conversation_help"), self.action_rename)
-        yield SystemCommand(t("command.delete_conversation"), t("command.delete_conversation_help"), self.action_delete)
-        yield SystemCommand(t("command.export_conversation"), t("command.export_conversation_help"), self.action_export)
+        yield command("open_conversation", self.action_open_conversation)
+        yield command("find_conversation", self.action_find)
+        yield command("rename_conversation", self.action_rename)
+        yield command("delete_conversation", self.action_delete)
+        yield command("export_conversation", self.action_export)

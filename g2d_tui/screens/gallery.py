@@ -388,13 +388,13 @@ class GalleryScreen(MemoryScreen):
 
     def system_commands(self) -> Iterable[SystemCommand]:
         """The palette's entries for this screen."""
-        from textual.app import SystemCommand
+        from g2d_tui.screens.palette import command
 
-        yield SystemCommand(t("command.reuse_prompt"), t("command.reuse_prompt_help"), self.action_reuse_prompt)
-        yield SystemCommand(t("command.new_seed"), t("command.new_seed_help"), self.action_new_seed)
-        yield SystemCommand(t("command.variations"), t("command.variations_help"), self.action_variations)
-        yield SystemCommand(t("command.copy_picture_prompt"), t("command.copy_picture_prompt_help"), self.action_copy_prompt)
-        yield SystemCommand(t("command.open_picture_folder"), t("command.open_picture_folder_help"), self.action_open_folder)
-        yield SystemCommand(t("command.remove_picture"), t("command.remove_picture_help"), self.action_remove)
-        yield SystemCommand(t("command.import_pictures"), t("command.import_pictures_help"), self.action_import_pictures)
-        yield SystemCommand(t("command.filter_gallery"), t("command.filter_gallery_help"), self.action_find)
+        yield command("reuse_prompt", self.action_reuse_prompt)
+        yield command("new_seed", self.action_new_seed)
+        yield command("variations", self.action_variations)
+        yield command("copy_picture_prompt", self.action_copy_prompt)
+        yield command("open_picture_folder", self.action_open_folder)
+        yield command("remove_picture", self.action_remove)
+        yield command("import_pictures", self.action_import_pictures)
+        yield command("filter_gallery", self.action_find)

@@ -9,8 +9,8 @@ palette first opens: defining a Textual screen class costs start-up a few millis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Matcher
@@ -77,23 +77,29 @@ class Palette(CommandPalette):
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
+def command(name: str, action: Callable[[], Any]) -> SystemCommand:
+    """The palette entry ``name``: its title and help from the catalogue (``command.<name>``
+    and ``command.<name>_help``)."""
+    return SystemCommand(t(f"command.{name}"), t(f"command.{name}_help"), action)
+
+
 def our_commands(app: AppHost, screen: Screen) -> Iterator[SystemCommand]:
     """The palette's commands (``App.get_system_commands``): the app's, then those of ``screen``."""
-    yield SystemCommand(t("command.settings"), t("command.settings_help"), app.action_open_settings)
-    yield SystemCommand(t("command.conversations"), t("command.conversations_help"), app.action_open_conversations)
-    yield SystemCommand(t("command.gallery"), t("command.gallery_help"), app.action_open_gallery)
+    yield command("settings", app.action_open_settings)
+    yield command("conversations", app.action_open_conversations)
+    yield command("gallery", app.action_open_gallery)
     system_commands = getattr(screen, "system_commands", None)
     if system_commands is not None:  # the screen's own actions (conversations, gallery)
         yield from system_commands()
     from g2d_tui.screens.chat import ChatScreen
 
     if isinstance(screen, ChatScreen):
-        yield SystemCommand(t("command.new_chat"), t("command.new_chat_help"), screen.action_new_chat)
-        yield SystemCommand(t("command.copy_reply"), t("command.copy_reply_help"), screen.action_copy_reply)
-        yield SystemCommand(t("command.save_image"), t("command.save_image_help"), screen.action_save_image)
-        yield SystemCommand(t("command.pick_chat_model"), t("command.pick_chat_model_help"), screen.action_pick_chat_model)
-        yield SystemCommand(t("command.pick_image_model"), t("command.pick_image_model_help"), screen.action_pick_image_model)
-    yield SystemCommand(t("command.open_images"), t("command.open_images_help"), app.action_open_images_folder)
-    yield SystemCommand(t("command.theme"), t("command.theme_help"), app.action_change_theme)
-    yield SystemCommand(t("command.keys"), t("command.keys_help"), app.action_help)
-    yield SystemCommand(t("command.quit"), t("command.quit_help"), app.action_quit)
+        yield command("new_chat", screen.action_new_chat)
+        yield command("copy_reply", screen.action_copy_reply)
+        yield command("save_image", screen.action_save_image)
+        yield command("pick_chat_model", screen.action_pick_chat_model)
+        yield command("pick_image_model", screen.action_pick_image_model)
+    yield command("open_images", app.action_open_images_folder)
+    yield command("theme", app.action_change_theme)
+    yield command("keys", app.action_help)
+    yield command("quit", app.action_quit)
