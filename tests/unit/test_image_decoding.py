@@ -110,6 +110,33 @@ def test_a_png_without_iend_or_with_chunks_out_of_order_is_refused():
     assert _key(signature + rest[ihdr_end - 8 :] + rest[: ihdr_end - 8]) == "images.corrupt"
 
 
+def _split_idat_png(width: int, height: int, pieces: int) -> tuple[bytes, bytes]:
+    """A PNG whose pixel stream is cut into ``pieces`` IDAT chunks, and its raw RGB pixels."""
+    rows = b"".join(b"\0" + bytes((x * 7 + y * 3) % 256 for x in range(width * 3)) for y in range(height))
+    stream = zlib.compress(rows, 6)
+    step = -(-len(stream) // pieces)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idats = b"".join(_chunk(b"IDAT", stream[i : i + step]) for i in range(0, len(stream), step))
+    data = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + idats + _chunk(b"IEND", b"")
+    pixels = b"".join(rows[y * (width * 3 + 1) + 1 : (y + 1) * (width * 3 + 1)] for y in range(height))
+    return data, pixels
+
+
+def test_a_png_in_many_idat_chunks_decodes_to_the_same_pixels():
+    data, pixels = _split_idat_png(80, 60, pieces=9)
+    assert data.count(b"IDAT") == 9
+    with image_codec.decoded(data) as image:
+        assert image.size == (80, 60) and image.tobytes() == pixels
+
+
+def test_a_bad_checksum_in_any_idat_chunk_is_refused_before_joining():
+    data, _ = _split_idat_png(80, 60, pieces=5)
+    third = [i for i in range(len(data)) if data.startswith(b"IDAT", i)][2]
+    damaged = bytearray(data)
+    damaged[third + 10] ^= 0x01  # one bit of the third chunk's body; its CRC now disagrees
+    assert _key(bytes(damaged)) == "images.corrupt"
+
+
 def test_a_png_with_a_10_mb_text_chunk_decodes_without_keeping_the_text():
     data = png_with_text_chunk(10 * 1024 * 1024)
     assert len(data) > 10 * 1024 * 1024
