@@ -46,9 +46,15 @@ class ReplyFlow:
         gemini = screen.app.gemini
         failed: ServiceError | None = None
         hooks.announce("reply_started")
+        # The user's message is drawn before the first words of the reply: on a fast link
+        # the reply's first chunks came in, and were laid out, ahead of the message's frame.
+        prompt_drawn = asyncio.get_running_loop().create_future()
+        screen.call_after_refresh(lambda: prompt_drawn.done() or prompt_drawn.set_result(None))
         try:
             await screen.app.key_guard.confirm(chat=True)  # plain http elsewhere: the user says first
-            async for chunk in gemini.stream(text):
+            async for chunk in gemini.stream(text):  # the request is on its way meanwhile
+                if not prompt_drawn.done():
+                    await prompt_drawn
                 reply.turn.text += chunk
                 widget = self._widget(reply)
                 if widget is not None:
