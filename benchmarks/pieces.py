@@ -27,6 +27,7 @@ TARGET_SECTIONS = {
     "allocator": ["memory"],
     "terminal-probe": ["cold"],
     "styles-cache": ["memory"],
+    "geometry-caches": ["chat"],
     "lazy-strip-caches": ["stream", "memory"],
     "release-removed-lines": ["chat"],
     "forget-finished-work": ["memory"],

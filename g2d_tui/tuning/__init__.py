@@ -32,7 +32,7 @@ class Piece:
 
 
 def _pieces() -> list[Piece]:
-    from g2d_tui.tuning import footer, gc_policy, gemini_direct, graphics_picture, growing_markdown, terminal_probe
+    from g2d_tui.tuning import footer, gc_policy, gemini_direct, geometry_caches, graphics_picture, growing_markdown, terminal_probe
     from g2d_tui.tuning import textual_patches as patches
 
     return [
@@ -40,6 +40,7 @@ def _pieces() -> list[Piece]:
         Piece("allocator", gc_policy.install_allocator, "glibc returns freed picture buffers to the system"),
         Piece("terminal-probe", terminal_probe.install_piece, "asks the terminal for graphics support once, in a thread, while the app imports"),
         Piece("styles-cache", patches.unpin_styles_caches, "StylesCache's lru_cache kept 1,024 widgets alive", "https://github.com/Textualize/textual/issues/6665"),
+        Piece("geometry-caches", geometry_caches.install, "Region's lru_caches of 4,096 filled with one-off scroll offsets that every full collection walked"),
         Piece("lazy-strip-caches", patches.lazy_strip_caches, "a Strip made seven caches up front"),
         Piece("release-removed-lines", patches.release_removed_lines, "widgets the chat log removed drop their rendered lines before their collection"),
         Piece("forget-finished-work", patches.forget_finished_work, "a finished worker kept its arguments alive through cancelled timer handles"),

@@ -19,6 +19,9 @@ class Patches:
         self._saved.append((owner, name, original))
         setattr(owner, name, value)
 
+    def __len__(self) -> int:
+        return len(self._saved)
+
     def undo(self) -> None:
         for owner, name, original in reversed(self._saved):
             if original is _MISSING:

@@ -33,6 +33,21 @@ def test_strips_make_their_caches_only_when_used():
     assert strip.cell_length == 11 and strip.text == "hello world"
 
 
+def test_region_caches_are_bounded_small_and_still_answer_right():
+    from textual.geometry import Region
+
+    from g2d_tui.tuning import geometry_caches
+
+    sizes = {name: method.cache_info().maxsize for name, method in vars(Region).items() if hasattr(method, "cache_info")}
+    assert {"intersection", "union", "grow", "shrink"} <= set(sizes)
+    assert set(sizes.values()) == {geometry_caches.CACHE_SIZE}  # applied (conftest), every one shrunk
+    assert geometry_caches.install() is None  # nothing left above the size: a second time is refused
+    base = Region(0, 0, 10, 10)
+    for y in range(3 * geometry_caches.CACHE_SIZE):  # one-off offsets, as a scrolling log makes
+        assert base.intersection(Region(5, y, 10, 10)).area == (5 * (10 - y) if y < 10 else 0)
+    assert Region.intersection.cache_info().currsize <= geometry_caches.CACHE_SIZE
+
+
 def _gen2_passes(action) -> int:
     passes = []
 
