@@ -312,9 +312,12 @@ def chat_rows(quick: bool) -> list[Row]:
             f"<= {TARGETS['rss_per_turn_mb']} MB", None if growth is None else verdict(growth, TARGETS["rss_per_turn_mb"])),
         Row("  RSS after turn 10 / after the last", f"{summary['rss_first']:.1f} / {summary['rss_last']:.1f} MB"),
         Row("  widgets in the log at the end", str(summary["widgets_last"])),
-        Row(f"{tag}: a page of scrolling, key -> view filled (median / worst)",
+        Row(f"{tag}: a page of scrolling, key -> page on screen (median / worst)",
             f"{ms(summary['scroll_median'])} / {ms(summary['scroll_max'])}", f"<= {ms(TARGETS['scroll'])}",
             verdict(summary["scroll_max"], TARGETS["scroll"])),
+        Row("  key -> window of widgets moved (median / worst); largest stall",
+            f"{ms(summary['scroll_settled_median'])} / {ms(summary['scroll_settled_max'])}; {ms(summary['scroll_stall_max'])}",
+            f"<= {ms(TARGETS['stall'])}", verdict(summary["scroll_stall_max"], TARGETS["stall"])),
     ]
 
 
