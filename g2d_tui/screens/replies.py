@@ -7,6 +7,7 @@ up with the entry (it may have been scrolled away and built again meanwhile).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 
 from g2d_tui import hooks
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
     from g2d_tui.screens.chat import ChatScreen
 
 STOP_KEYS = {"MAX_TOKENS": "chat.stopped.max_tokens", "SAFETY": "chat.stopped.safety", "RECITATION": "chat.stopped.recitation"}
+
+
+PROMPT_FRAME_WAIT = 0.25
+"""Seconds a reply's first chunk waits, at most, for the frame that shows the user's message."""
 
 
 class ReplyFlow:
@@ -54,7 +59,8 @@ class ReplyFlow:
             await screen.app.key_guard.confirm(chat=True)  # plain http elsewhere: the user says first
             async for chunk in gemini.stream(text):  # the request is on its way meanwhile
                 if not prompt_drawn.done():
-                    await prompt_drawn
+                    with contextlib.suppress(TimeoutError):  # never held up for long, whatever the screens do
+                        await asyncio.wait_for(prompt_drawn, PROMPT_FRAME_WAIT)
                 reply.turn.text += chunk
                 widget = self._widget(reply)
                 if widget is not None:
