@@ -136,6 +136,11 @@ class G2DApp(App[None]):
 
     # -- lifecycle ----------------------------------------------------------------------
 
+    def get_driver_class(self):
+        from g2d_tui.web_driver import whole_packets
+
+        return whole_packets(super().get_driver_class())
+
     def get_default_screen(self) -> Screen:
         # The first screen, composed with the app: pushed from on_mount instead, its first
         # frame fell inside the app's start-up batch and was dropped until the next change.
