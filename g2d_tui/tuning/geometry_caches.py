@@ -23,7 +23,7 @@ def install() -> Callable[[], None] | None:
     from textual.geometry import Region
 
     patches = Patches()
-    for name, method in vars(Region).items():
+    for name, method in list(vars(Region).items()):
         wrapped = getattr(method, "__wrapped__", None)
         info = getattr(method, "cache_info", None)
         if wrapped is None or info is None or (info().maxsize or 0) <= CACHE_SIZE:
