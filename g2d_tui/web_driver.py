@@ -34,9 +34,12 @@ class PacketWriter:
 def whole_packets(chosen: type[Driver]) -> type[Driver]:
     """``chosen`` (the driver Textual picked), or a WebDriver that writes whole packets when
     it is Textual's WebDriver (as textual-serve asks for)."""
-    if (chosen.__module__, chosen.__name__) != ("textual.drivers.web_driver", "WebDriver"):
+    if chosen.__name__ != "WebDriver":
         return chosen  # in a terminal: nothing more is imported at start-up
     from textual.drivers.web_driver import WebDriver
+
+    if chosen is not WebDriver:
+        return chosen
 
     class WholePacketWebDriver(WebDriver):
         def __init__(self, *args, **kwargs) -> None:
