@@ -103,14 +103,15 @@ class ModelPickers:
     def _set(self, picker_id: str, options: list[tuple[ModelName, str]], value: str) -> None:
         """Fill a picker without it reporting a change: only the user's picks are saved."""
         picker = self.picker(picker_id)
-        if picker is None:
-            return
+        if picker is None or not picker.is_attached or not self.app.is_running:
+            return  # a list that arrives as the app closes has nowhere to go
         with picker.prevent(Select.Changed):
             picker.set_options(options)
             picker.value = value
 
     def load_chat_models(self) -> None:
-        self.screen.run_worker(self._load_chat_models(), group="models", exclusive=True)
+        # Best effort, as the image models: a failure keeps the configured model, never ends the app.
+        self.screen.run_worker(self._load_chat_models(), group="models", exclusive=True, exit_on_error=False)
 
     async def _load_chat_models(self) -> None:
         """Fill the chat model picker from the API; on failure keep the configured model."""
