@@ -30,6 +30,12 @@ async def long_chat(fake_gemini, pilot, seen: list) -> None:
         seen.extend(weakref.ref(widget) for widget in pilot.app.screen.query(FrozenMarkdown))
 
 
+def on_screen(log, entry) -> int | None:
+    """Where ``entry`` starts, in lines from the top of the log's view (None: no widget)."""
+    widget = log.widget_of(entry)
+    return None if widget is None else widget.virtual_region.y - round(log.scroll_y)
+
+
 async def test_widgets_that_left_the_log_let_go_of_their_lines(fake_gemini):
     gc.disable()  # what is removed stays until a collection: it must be small meanwhile
     try:
@@ -63,16 +69,23 @@ async def test_finished_replies_come_back_from_the_cache_a_page_at_a_time(fake_g
         monkeypatch.setattr(markdown_lines, "render_markdown_lines", lambda *args: renders.append(args) or real_render(*args))
         log.focus()
         for key in ["pageup"] * 3 + ["pagedown"] * 2:
-            before = log.scroll_y
+            # What the user sees: the line at the top of the view moves by one page, at once.
+            # (The log may correct its offset as real heights replace estimates above the
+            # view; the scrollbar then moves, the content does not.)
+            top = next(entry for entry in log.visible_entries() if entry.widget.virtual_region.bottom > log.scroll_y)
+            before = on_screen(log, top)
             page = log.scrollable_content_region.height  # the status line below may have come or gone
+            expected = before + (page if key == "pageup" else -page)
             await pilot.press(key)
-            for _ in range(200):  # one page, at once: not a step of an animation
+            steady = 0
+            for _ in range(300):  # one page, at once: not a step of an animation
                 await pilot.pause()
-                if not log._reconcile_pending and log.scroll_y != before:
+                moved = not log._reconcile_pending and on_screen(log, top) == expected
+                steady = steady + 1 if moved else 0
+                if steady == 3:
                     break
-            # One page; the log may then correct the offset by the few lines an estimated
-            # height above the view turned out to differ (the view itself stays put).
-            assert abs(abs(log.scroll_y - before) - page) <= 3, (key, before, log.scroll_y)
+            heights = {index: entry.height for index, entry in enumerate(log.entries)}  # for a failure's message
+            assert on_screen(log, top) == expected, (key, before, expected, on_screen(log, top), heights)
             assert not log._at_bottom()
             assert any(entry.widget is not None and entry.widget.region.overlaps(log.scrollable_content_region) for entry in log.mounted_entries)
         assert renders == []  # every reply that came back into view came from the cache
