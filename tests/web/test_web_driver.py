@@ -30,14 +30,20 @@ def _read_packets(fileno: int) -> list[tuple[bytes, bytes]]:
     return packets
 
 
+def _start_reading(fileno: int) -> tuple[threading.Thread, list[tuple[bytes, bytes]]]:
+    """A thread that reads packets from ``fileno`` until it closes, into the list returned."""
+    received: list[tuple[bytes, bytes]] = []
+    reader = threading.Thread(target=lambda: received.extend(_read_packets(fileno)))
+    reader.start()
+    return reader, received
+
+
 def test_a_packet_cut_short_by_the_pipe_is_finished_not_lost(monkeypatch):
     real_write = os.write
     monkeypatch.setattr(web_driver.os, "write", lambda fd, data: real_write(fd, bytes(data[:1000])))
     read_end, write_end = os.pipe()
     payload = bytes(range(256)) * 40  # 10 KB: ten short writes
-    reader = threading.Thread(target=lambda: received.extend(_read_packets(read_end)))
-    received: list = []
-    reader.start()
+    reader, received = _start_reading(read_end)
     PacketWriter(write_end)(_packet(b"P", payload))
     os.close(write_end)
     reader.join(timeout=30)
@@ -47,9 +53,7 @@ def test_a_packet_cut_short_by_the_pipe_is_finished_not_lost(monkeypatch):
 def test_two_threads_writing_big_packets_never_mix_them():
     read_end, write_end = os.pipe()
     write = PacketWriter(write_end)
-    received: list = []
-    reader = threading.Thread(target=lambda: received.extend(_read_packets(read_end)))
-    reader.start()
+    reader, received = _start_reading(read_end)
 
     def writer(kind: bytes) -> None:
         for index in range(60):  # 20 KB each: far over the pipe's atomic 4 KiB
