@@ -5,7 +5,9 @@
 
 A suite that passes on an idle machine can hide tests that depend on timing; on a
 2-core laptop doing other work they fail. The hogs are plain busy loops at normal
-priority. Prints each run's outcome and duration; exits 1 if any run failed.
+priority. Prints each run's outcome and duration, and for a failed run its failures (the summary
+cuts their messages at 80 columns: the whole output is kept in a file, whose path is
+printed). Exits 1 if any run failed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
             if not ok:
                 failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
                 print("\n".join(f"    {line}" for line in failed[:20]), flush=True)
+                with tempfile.NamedTemporaryFile("w", prefix=f"busy-run{run}-", suffix=".txt", delete=False) as kept:
+                    kept.write(result.stdout)
+                print(f"    whole output: {kept.name}", flush=True)
     finally:
         for hog in hogs:
             hog.kill()
