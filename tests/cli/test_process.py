@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,11 +90,27 @@ def test_a_real_terminal_gets_rendered_markdown(tmp_path, fake_gemini):
     assert "print('hi')" in plain
 
 
+@contextmanager
+def ctrl_c_not_ignored():
+    """Children started meanwhile get SIGINT's default action even when this process ignores
+    it: a shell without job control starts its background commands (``pytest … &``) with
+    SIGINT ignored, children inherit that, and a Python started so never sees Ctrl+C."""
+    if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a handler: reset to the default by exec
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_ctrl_c_exits_130_without_a_traceback(tmp_path, fake_gemini):
     config = settings_file(tmp_path / "config.toml", gemini_url=fake_gemini.base_url)
     fake_gemini.enqueue(Hang(60))
-    process = subprocess.Popen([sys.executable, "-m", "g2d_tui", "ask", "--config", str(config), "hi"], cwd=ROOT,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with ctrl_c_not_ignored():
+        process = subprocess.Popen([sys.executable, "-m", "g2d_tui", "ask", "--config", str(config), "hi"], cwd=ROOT,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         while not fake_gemini.requests_to("stream"):  # the request is out: it is waiting
