@@ -76,6 +76,7 @@ async def test_finished_replies_come_back_from_the_cache_a_page_at_a_time(fake_g
             before = on_screen(log, top)
             page = log.scrollable_content_region.height  # the status line below may have come or gone
             expected = before + (page if key == "pageup" else -page)
+            scrolled_from = (log.scroll_y, log.max_scroll_y)
             await pilot.press(key)
             steady = 0
             for _ in range(300):  # one page, at once: not a step of an animation
@@ -84,8 +85,10 @@ async def test_finished_replies_come_back_from_the_cache_a_page_at_a_time(fake_g
                 steady = steady + 1 if moved else 0
                 if steady == 3:
                     break
-            heights = {index: entry.height for index, entry in enumerate(log.entries)}  # for a failure's message
-            assert on_screen(log, top) == expected, (key, before, expected, on_screen(log, top), heights)
+            # For a failure's message: where the log was and is, and what it knows of the heights.
+            state = dict(scroll=(scrolled_from, (log.scroll_y, log.max_scroll_y)), released=log._anchor_released,
+                         focused=app.focused, heights=[entry.height for entry in log.entries])
+            assert on_screen(log, top) == expected, (key, before, expected, on_screen(log, top), state)
             assert not log._at_bottom()
             assert any(entry.widget is not None and entry.widget.region.overlaps(log.scrollable_content_region) for entry in log.mounted_entries)
         assert renders == []  # every reply that came back into view came from the cache
