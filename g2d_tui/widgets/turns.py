@@ -240,9 +240,9 @@ class GeminiReply(Vertical):
 
     @classmethod
     def estimate(cls, entry: Entry, width: int) -> int:
-        # Border, status line and margin; Markdown adds about a blank line per paragraph.
-        text = entry.turn.text
-        return wrapped_lines(text, width - 8) + text.count("\n\n") + 4
+        # The blank line between two blocks is a line of the text already (counting it again
+        # put a 30-line reply at 44); border, status line and margin add about four.
+        return wrapped_lines(entry.turn.text.rstrip("\n"), width - 8) + 4
 
 
 def width_bound_widgets() -> list[type[Widget]]:
