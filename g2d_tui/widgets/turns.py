@@ -241,7 +241,7 @@ class GeminiReply(Vertical):
     @classmethod
     def estimate(cls, entry: Entry, width: int) -> int:
         # The blank line between two blocks is a line of the text already (counting it again
-        # put a 30-line reply at 44); border, status line and margin add about four.
+        # put a 29-line reply at 44); border, status line and margin add about four.
         return wrapped_lines(entry.turn.text.rstrip("\n"), width - 8) + 4
 
 
