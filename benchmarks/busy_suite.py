@@ -5,9 +5,9 @@
 
 A suite that passes on an idle machine can hide tests that depend on timing; on a
 2-core laptop doing other work they fail. The hogs are plain busy loops at normal
-priority. Prints each run's outcome and duration, and for a failed run its failures (the summary
-cuts their messages at 80 columns: the whole output is kept in a file, whose path is
-printed). Exits 1 if any run failed.
+priority. Prints each run's outcome and duration, and for a failed run its failures
+(the summary cuts their messages at 80 columns: the whole output is kept in a file,
+whose path is printed). Exits 1 if any run failed.
 """
 
 from __future__ import annotations
