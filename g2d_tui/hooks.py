@@ -22,7 +22,6 @@ Event = Literal[
     "blocks_removed",  # details: container= the widget whose children were just removed
     "blocks_released",  # a loop turn later: nothing Textual scheduled holds them any more
     "widgets_removed",  # many widgets left the screen (a new chat)
-    "entries_removed",  # details: widgets= the chat log's widgets (and descendants) it just removed
     "widgets_expected",  # details: app=, widget_classes= that will be mounted later
     "cards_archived",  # after a picture: details: archived= whether old cards became one-line notes
     "picture_shown",  # details: screen= the screen it was mounted on

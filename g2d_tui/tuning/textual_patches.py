@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import NamedTuple
 
 from g2d_tui import hooks
@@ -213,51 +212,6 @@ def preload_default_css(app, widget_classes, **_details) -> None:
     stylesheet.rules_map  # noqa: B018 - parses the sources now, at a quiet moment
 
 
-def keep_lines_on_new_height() -> Undo | None:
-    """For widgets whose rendered lines depend on their width, not on their height (they say
-    so with ``LINES_DEPEND_ON_WIDTH = True``: a reply and its frozen Markdown).
-
-    Textual throws away all the lines a widget rendered when its size changes; a reply
-    that grows then re-rendered every visible line of its border and of its frozen
-    Markdown on each frame (a third of a paint while a reply streams). Patched, a new
-    height only re-renders the rows from the old bottom edge down.
-    """
-    from textual.geometry import Region
-    from textual.widget import Widget
-
-    from g2d_tui.widgets import turns
-
-    size_updated, set_dirty = Widget.__dict__.get("_size_updated"), Widget.__dict__.get("_set_dirty")
-    if size_updated is None or set_dirty is None:
-        return None
-
-    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
-        old = self._size
-        if size.width == old.width and old.height and size.height != old.height:
-            # The bottom border and padding move; the rows above them stay as they were.
-            start = max(min(old.height, size.height) - self.styles.gutter.bottom, 0)
-            self._rows_changed = (start, max(old.height, size.height))
-        try:
-            return size_updated(self, size, virtual_size, container_size, layout)
-        finally:
-            self._rows_changed = None
-
-    def _set_dirty(self, *regions) -> None:
-        rows_changed = getattr(self, "_rows_changed", None)
-        if regions or rows_changed is None:
-            set_dirty(self, *regions)
-            return
-        start, end = rows_changed
-        offset = self.content_offset  # regions are given relative to the content
-        set_dirty(self, Region(-offset.x, start - offset.y, self._size.width, end - start))
-
-    patches = Patches()
-    for widget_class in turns.width_bound_widgets():
-        patches.set(widget_class, "_size_updated", _size_updated)
-        patches.set(widget_class, "_set_dirty", _set_dirty)
-    return patches.undo
-
-
 def forget_removed_children(container, **_details) -> None:
     """Make Textual let go of the widgets just removed from ``container``.
 
@@ -280,86 +234,6 @@ def forget_removed_children(container, **_details) -> None:
     refresh_layout()
     # Their requests for a repaint: the layout noted the regions they left.
     repaint_requests.difference_update([widget for widget in repaint_requests if not widget.is_attached])
-
-
-def release_removed_lines() -> Undo | None:
-    """The chat log's removed widgets let go of the lines they last rendered at once.
-
-    A widget that scrolled far out of the chat log is removed, but it stays in memory until
-    the cyclic collector finds it (Textual's widgets are full of cycles), and with it the
-    styles cache of every line it drew: in a fast chat the full passes that find them come
-    seldom, and RSS grew by a few hundred KB a turn. Emptied here, a removed widget waiting
-    for its collection is small.
-    """
-    from textual._styles_cache import StylesCache
-
-    from g2d_tui import hooks
-
-    if not callable(getattr(StylesCache, "clear", None)):
-        return None
-
-    def entries_removed(widgets, **_details) -> None:
-        for widget in widgets:
-            cache = getattr(widget, "_styles_cache", None)
-            if isinstance(cache, StylesCache):
-                cache.clear()
-
-    hooks.listen("entries_removed", entries_removed)
-    return lambda: None
-
-
-def forget_finished_work() -> Undo | None:
-    """A finished Worker drops its work: the function and the arguments bound to it.
-
-    asyncio leaves a cancelled timer handle in the loop's heap until its time comes, and
-    the handle keeps the context it was made in. Made inside a worker (an HTTP timeout,
-    minutes long), that context holds the Worker (Textual's ``active_worker``), the Worker
-    its work, the work its arguments: every finished /imagine kept its card, widgets and
-    pixels alive for as long as its timeouts would have run.
-    """
-    from textual.worker import Worker
-
-    run = Worker.__dict__.get("_run")
-    if run is None or getattr(run, "forgets_work", False) or "_work" not in Worker.__init__.__code__.co_names:
-        return None  # not the shape this was written for, or patched already
-
-    async def _run(self, app) -> None:
-        try:
-            await run(self, app)
-        finally:
-            self._work = None
-
-    _run.forgets_work = True
-    patches = Patches()
-    patches.set(Worker, "_run", _run)
-    return patches.undo
-
-
-def unpin_styles_caches() -> Undo | None:
-    """Textual issue #6665: ``StylesCache.get_inner_outer`` is an *instance* method under
-    ``lru_cache(1024)``, so the cache keys hold up to 1,024 StylesCache objects, each with
-    every line its widget last rendered. Widgets removed long ago (old image cards, their
-    pictures) stayed in memory: about 1 MB per /imagine. The result only depends on the
-    two colours, so cache on those alone.
-    """
-    from textual._styles_cache import StylesCache
-
-    method = StylesCache.__dict__.get("get_inner_outer")
-    if not hasattr(method, "cache_info"):
-        return None  # not the lru-wrapped method any more: fixed upstream
-    compute = method.__wrapped__
-
-    @lru_cache(1024)
-    def inner_outer(base_background, background):
-        return compute(None, base_background, background)
-
-    def get_inner_outer(self, base_background, background):
-        return inner_outer(base_background, background)
-
-    patches = Patches()
-    patches.set(StylesCache, "get_inner_outer", get_inner_outer)
-    method.cache_clear()
-    return patches.undo
 
 
 _STRIP_CACHES = {

@@ -21,7 +21,6 @@ from typing import Any
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from g2d_tui import hooks
 from g2d_tui.conversation import Turn
 
 
@@ -261,9 +260,7 @@ class ChatLog(VerticalScroll, can_focus=True):
         for entry in leaving:
             entry.widget = None
         if gone:
-            removed = [node for widget in gone for node in (widget, *widget.walk_children())]
             await self.remove_children(gone)
-            hooks.announce("entries_removed", widgets=removed)
         kept = sorted(old & new)
         before = [self._widget_for(self.entries[index]) for index in range(first, kept[0] if kept else end)]
         after = [self._widget_for(self.entries[index]) for index in range((kept[-1] + 1) if kept else end, end)]

@@ -14,7 +14,6 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Static
 
 from g2d_tui import hooks
@@ -243,11 +242,6 @@ class GeminiReply(Vertical):
         # The blank line between two blocks is a line of the text already (counting it again
         # put a 29-line reply at 44); border, status line and margin add about four.
         return wrapped_lines(entry.turn.text.rstrip("\n"), width - 8) + 4
-
-
-def width_bound_widgets() -> list[type[Widget]]:
-    """Widgets whose rendered lines depend on their width only (tuning keeps them on a new height)."""
-    return [GeminiReply, FrozenMarkdown]
 
 
 class Note(Static):
