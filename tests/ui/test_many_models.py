@@ -15,10 +15,19 @@ from textual.widgets._select import SelectOverlay
 
 from g2d_tui.screens.model_pickers import MAX_OPTIONS
 from g2d_tui.services.gemini.models import MAX_MODELS
-from tests.faults.helpers import prompt_text, wait_until
+from tests.faults.helpers import notes, prompt_text, wait_until
 from tests.ui.helpers import keyed_settings, make_app, settle
 
 SIZE = (100, 40)
+
+
+async def _wait_for(condition, *, seconds: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
 
 
 def _listing(app) -> bool:
@@ -30,20 +39,17 @@ async def test_typing_goes_on_while_100000_models_are_listed_and_the_picker_open
     fake_gemini.page_size = 4  # the service stops at MAX_MODELS: 250 pages of 4
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(3000):  # a tight poll: the keys go in as soon as the listing starts
-            if fake_gemini.requests_to("models"):
-                break
-            await pilot.pause(0.01)
+        # A tight poll, so the keys go in as soon as the listing is under way; bounded only so
+        # that a listing that never starts fails here, saying so, on however busy a machine.
+        started = await _wait_for(lambda: _listing(app) and fake_gemini.requests_to("models"), seconds=180)
+        assert started, f"the model listing never started: {notes(app.screen)!r}"
         typed_while_listing = []
         for key in "hello":
             # As the terminal driver sends a key (Pilot.press would first wait for the
             # process to go idle, i.e. for the listing to end).
             app.post_message(events.Key(key, key))
             wanted = typed_while_listing[-1][0] + key if typed_while_listing else key
-            for _ in range(1000):
-                if prompt_text(app) == wanted:
-                    break
-                await asyncio.sleep(0.005)
+            await _wait_for(lambda: prompt_text(app) == wanted, seconds=60)
             typed_while_listing.append((prompt_text(app), _listing(app), len(fake_gemini.requests_to("models"))))
         assert typed_while_listing[-1][0] == "hello"
         handled_midway = [pages for text, listing, pages in typed_while_listing if listing and text]
