@@ -33,7 +33,6 @@ TARGET_SECTIONS = {
     "footer": ["stream"],
     "growing-markdown": ["stream"],
     "graphics-in-threads": ["image"],
-    "paced-transport": ["stream"],
     "gemini-direct": ["chat"],
 }
 """The benchmark sections whose rows a piece is meant to move."""

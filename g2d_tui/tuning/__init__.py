@@ -46,23 +46,8 @@ def _pieces() -> list[Piece]:
         Piece("footer", footer.install, "the footer changes only the keys that changed and lets go of removed ones"),
         Piece("growing-markdown", growing_markdown.install, "lists and headings of a streaming reply grow in place"),
         Piece("graphics-in-threads", graphics_picture.install, "Sixel and Kitty pictures are encoded in a thread, not in render()"),
-        Piece("paced-transport", _install_paced_transport, "a fast reply's body is parsed a few KB at a time"),
         Piece("gemini-direct", gemini_direct.install, "a chat request is built for the new message only, the history kept in its wire form"),
     ]
-
-
-def _install_paced_transport() -> Callable[[], None]:
-    """The Gemini client is given :class:`~g2d_tui.tuning.paced_transport.PacedTransport`,
-    imported when the first client is built (it needs httpx, not worth paying at start-up)."""
-    from g2d_tui import hooks
-
-    def transport(tls):
-        from g2d_tui.tuning.paced_transport import PacedTransport
-
-        return PacedTransport(verify=tls)
-
-    hooks.fill("gemini_transport", transport)
-    return lambda: None
 
 
 EARLY = ("gc-policy", "terminal-probe")

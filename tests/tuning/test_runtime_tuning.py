@@ -1,19 +1,14 @@
-"""Textual patches, the quiet garbage collections, and the paced HTTP transport."""
+"""Textual patches and the quiet garbage collections."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 
 from g2d_tui.tuning import gc_policy
 from g2d_tui.tuning import textual_patches as textual_fixes
-from g2d_tui.tuning.paced_transport import PIECE_BYTES, PacedTransport
 
 
 def test_strips_make_their_caches_only_when_used():
@@ -85,54 +80,6 @@ def test_a_quiet_collection_can_leave_its_full_pass_for_later(monkeypatch):
     assert _gen2_passes(scheduled.pop()) == 1
     assert _gen2_passes(lambda: gc_policy.collect_while_quiet(later=scheduled.append)) == 0
     assert scheduled == []  # nothing new since that pass
-
-
-@pytest.fixture
-def burst_server():
-    """Serves 64 KB in one write: the client finds it all buffered, no read ever waits."""
-    body = bytes(range(256)) * 256
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", body
-    server.shutdown()
-    server.server_close()
-
-
-async def test_paced_transport_lets_the_loop_run_between_pieces(burst_server):
-    url, body = burst_server
-    ticks = 0
-
-    async def ticker():
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    async with httpx.AsyncClient(transport=PacedTransport()) as client:
-        async with client.stream("GET", url) as response:
-            await asyncio.sleep(0.2)  # let the whole body land in the socket buffer
-            background = asyncio.create_task(ticker())
-            pieces, ticks_seen = [], []
-            async for piece in response.aiter_raw():
-                pieces.append(piece)
-                ticks_seen.append(ticks)
-            background.cancel()
-    assert b"".join(pieces) == body
-    assert max(map(len, pieces)) <= PIECE_BYTES
-    assert len(pieces) >= len(body) // PIECE_BYTES
-    assert len(set(ticks_seen)) >= len(pieces) // 2  # the ticker ran between pieces
 
 
 def test_big_buffers_go_back_to_the_system_on_glibc():

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import inspect
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -611,3 +612,26 @@ def test_the_sdk_is_imported_without_aiohttp_which_stays_importable():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[]", "True"]
+
+
+def test_a_server_out_of_reach_is_named_so_with_aiohttp_loaded_and_no_tuning():
+    """The web mode imports aiohttp before the SDK; the SDK would then pick it as its
+    transport, where a refused connection reads as a reply cut off. The client gives the
+    SDK an httpx transport itself, with or without the tuning layer."""
+    code = (
+        "import asyncio, sys, aiohttp\n"
+        "from g2d_tui.services.gemini import GeminiChat, GeminiConfig, GeminiError\n"
+        f"chat = GeminiChat(GeminiConfig(api_key='AIza-x', base_url='http://127.0.0.1:{free_port()}'))\n"
+        "async def main():\n"
+        "    try:\n"
+        "        async for _ in chat.stream('hi'):\n"
+        "            pass\n"
+        "    except GeminiError as error:\n"
+        "        print(error.key)\n"
+        "asyncio.run(main())\n"
+    )
+    env = {**os.environ, "G2D_TUI_NO_TUNING": "1"}
+    env.pop("GOOGLE_GENAI_HTTP_CLIENT", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["gemini.connection"]

@@ -14,7 +14,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from g2d_tui.hooks import slot
 from g2d_tui.services.gemini.errors import GeminiError, map_error
 
 log = logging.getLogger("g2d_tui.services.gemini")
@@ -69,12 +68,19 @@ def _ssl_context() -> Any:
     return httpx2.create_ssl_context()
 
 
-def _tuned_transport(tls: Any) -> dict[str, Any]:
-    """``{"transport": ...}`` when tuning gave one (unless the SDK is told to use httpx2)."""
-    make_transport = slot("gemini_transport")
-    if make_transport is None or os.environ.get("GOOGLE_GENAI_HTTP_CLIENT", "").strip().lower() == "httpx2":
+def _httpx_transport(tls: Any) -> dict[str, Any]:
+    """``{"transport": ...}``: an httpx transport, so the SDK uses httpx whatever else is installed.
+
+    Given no transport, the SDK picks aiohttp when it was imported before (the web mode
+    serves through it), and there a refused connection surfaces as a reply cut off
+    rather than a server out of reach. ``GOOGLE_GENAI_HTTP_CLIENT=httpx2`` is the user's
+    own choice of the SDK's httpx2: an httpx transport would contradict it.
+    """
+    if os.environ.get("GOOGLE_GENAI_HTTP_CLIENT", "").strip().lower() == "httpx2":
         return {}
-    return {"transport": make_transport(tls)}
+    import httpx
+
+    return {"transport": httpx.AsyncHTTPTransport(verify=tls)}
 
 
 SDK_MODELS_USED = (
@@ -107,8 +113,8 @@ def _import_sdk_without_aiohttp() -> None:
 
     The SDK imports aiohttp whenever it is installed (the ``web`` extra brings it) and
     prefers it as its transport: ~0.2 s more of an import that holds the GIL while the
-    first screen settles, for a transport that would get none of our client settings
-    when tuning gives no httpx one. Refused, the SDK uses its own httpx2.
+    first screen settles, for a transport the client never uses (it gives the SDK an
+    httpx one).
     """
     if "google.genai" in sys.modules or "aiohttp" in sys.modules:
         import google.genai  # noqa: F401 - already loaded, or aiohttp already in use
@@ -148,7 +154,7 @@ def build_client(config: GeminiConfig) -> Any:
                 "ssl": tls,  # aiohttp and websockets
                 "follow_redirects": False,
                 "allow_redirects": False,
-                **_tuned_transport(tls),
+                **_httpx_transport(tls),
             },
         ),
     )

@@ -81,7 +81,7 @@ def _transport_error_classes() -> tuple[tuple[type, ...], tuple[type, ...], tupl
     timeouts: list[type] = [TimeoutError, asyncio.TimeoutError]
     connects: list[type] = [ConnectionRefusedError, ConnectionAbortedError]
     cuts: list[type] = [ConnectionResetError, BrokenPipeError]
-    for name in ("httpx2", "httpx"):  # the SDK's transport is httpx2; httpx with tuning's transport
+    for name in ("httpx2", "httpx"):  # httpx: the transport the client gives; httpx2: the SDK's own
         module = sys.modules.get(name)
         if module is not None:
             timeouts.append(module.TimeoutException)
