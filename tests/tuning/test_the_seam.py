@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -19,6 +18,7 @@ def test_every_piece_takes_on_the_pinned_textual():
     assert set(tuning.applied()) == set(tuning.names()) - {"terminal-probe"}
 
 
+@pytest.mark.untuned_too
 def test_the_entry_point_applies_every_piece_and_none_with_no_tuning():
     code = (
         "import sys\n"
@@ -43,6 +43,7 @@ def without_tuning():
     tuning.apply(without=set(tuning.names()) - applied)
 
 
+@pytest.mark.untuned_too
 async def test_the_app_chats_draws_and_resumes_with_the_whole_layer_off(without_tuning, fake_gemini, fake_hf, tmp_path):
     fake_gemini.enqueue(Reply(["## Hello\n\n", "- one\n- two\n\n", "```python\nprint(1)\n```\n"]))
     settings = keyed_settings(fake_gemini.base_url, fake_hf.base_url, tmp_path)
@@ -66,4 +67,3 @@ async def test_the_app_chats_draws_and_resumes_with_the_whole_layer_off(without_
         await settle(pilot)
         sent = fake_gemini.requests_to("stream")[-1].turns
         assert sent[:2] == [("user", "hello there"), ("model", reply.turn.text)]
-    assert os.environ.get("G2D_TUI_NO_TUNING") is None
