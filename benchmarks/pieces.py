@@ -30,7 +30,7 @@ TARGET_SECTIONS = {
     "lazy-strip-caches": ["stream", "memory"],
     "paint-after-slow-layouts": ["stream"],
     "preload-css": ["cold", "image"],
-    "footer": ["stream"],
+    "footer": ["stream", "memory"],
     "growing-markdown": ["stream"],
     "graphics-in-threads": ["image"],
     "gemini-direct": ["chat"],

@@ -299,6 +299,11 @@ async def test_replies_and_cards_need_no_new_parse_of_the_stylesheet(fake_gemini
     Sixel/Kitty widgets while the first /imagine waits for its prompt)."""
     from textual.css.stylesheet import Stylesheet
 
+    from g2d_tui import tuning
+
+    if "preload-css" not in tuning.applied():
+        pytest.skip("checks the tuning piece preload-css, which is off (G2D_TUI_NO_TUNING)")
+
     from tests.fakes.gemini_server import Reply
 
     monkeypatch.setenv("G2D_TUI_IMAGE_RENDERER", renderer)
