@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 import weakref
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from g2d_tui.screens import chat
 from g2d_tui.widgets import turns
 from g2d_tui.widgets.turns import FrozenMarkdown, GeminiReply
 from tests.fakes.gemini_server import Reply
-from tests.ui.helpers import keyed_settings, make_app, send, settle, until
+from tests.ui.helpers import CEILING, keyed_settings, make_app, send, settle, until
 
 # Many blocks, a few words a chunk, spread over several Markdown updates: several freezes.
 LONG_REPLY = "".join(
@@ -50,13 +51,22 @@ async def test_blocks_removed_at_a_freeze_are_freed_without_a_full_collection(fa
 
     # A word at a time: most updates show a few words, so blocks pile up in the live Markdown
     # until a freeze (a flush holding finished blocks sends them straight to the frozen lines).
-    fake_gemini.enqueue(Reply.of(LONG_REPLY, words_per_chunk=1, delay=0.01))
+    # The reply waits after its first word until the Pilot's own waits are over: those walk
+    # the screen holding a list of every widget, which a busy machine stretched across a freeze.
+    go_on = threading.Event()
+    fake_gemini.enqueue(Reply.of(LONG_REPLY, words_per_chunk=1, delay=0.01, hold=go_on))
     app = make_app(keyed_settings(fake_gemini.base_url))
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         gc.callbacks.append(note)
         try:
             await send(pilot, "a long answer")
+            go_on.set()
+            loop_time = asyncio.get_running_loop().time
+            deadline = loop_time() + CEILING
+            while not app.screen.query(GeminiReply) or any(worker.is_running for worker in app.workers):
+                assert loop_time() < deadline, "timed out waiting for the reply to end"
+                await asyncio.sleep(0.01)
             await settle(pilot)
         finally:
             gc.callbacks.remove(note)
