@@ -19,7 +19,7 @@ from g2d_tui.screens import chat
 from g2d_tui.widgets import turns
 from g2d_tui.widgets.turns import FrozenMarkdown, GeminiReply
 from tests.fakes.gemini_server import Reply
-from tests.ui.helpers import CEILING, keyed_settings, make_app, send, settle, until
+from tests.ui.helpers import keyed_settings, make_app, poll_without_pilot, send, settle, until
 
 # Many blocks, a few words a chunk, spread over several Markdown updates: several freezes.
 LONG_REPLY = "".join(
@@ -62,11 +62,9 @@ async def test_blocks_removed_at_a_freeze_are_freed_without_a_full_collection(fa
         try:
             await send(pilot, "a long answer")
             go_on.set()
-            loop_time = asyncio.get_running_loop().time
-            deadline = loop_time() + CEILING
-            while not app.screen.query(GeminiReply) or any(worker.is_running for worker in app.workers):
-                assert loop_time() < deadline, "timed out waiting for the reply to end"
-                await asyncio.sleep(0.01)
+            ended = await poll_without_pilot(
+                lambda: app.screen.query(GeminiReply) and not any(worker.is_running for worker in app.workers))
+            assert ended, "timed out waiting for the reply to end"
             await settle(pilot)
         finally:
             gc.callbacks.remove(note)

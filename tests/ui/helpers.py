@@ -101,6 +101,23 @@ async def until(pilot, condition: Callable[[], object], what: str, *, seconds: f
         await pilot.pause(0.02)
 
 
+async def poll_without_pilot(condition: Callable[[], object], *, seconds: float = CEILING, step: float = 0.01) -> bool:
+    """Sleep in ``step``s until ``condition()`` holds; False after ``seconds``.
+
+    For tests that must not have a Pilot wait running meanwhile: ``Pilot.pause`` first
+    waits for every widget on screen to process its messages (holding a list of them all,
+    and never returning while a worker keeps posting)."""
+    import asyncio
+
+    loop_time = asyncio.get_running_loop().time
+    deadline = loop_time() + seconds
+    while not condition():
+        if loop_time() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
+
+
 def entries(app, role: str | None = None) -> list:
     """The chat log's entries (its data: widgets exist only for those near the view)."""
     return [entry for entry in app.screen.log_view.entries if role is None or entry.role == role]

@@ -7,7 +7,6 @@ conditions: the worker's state when the key's effect is seen, and how far the fa
 
 from __future__ import annotations
 
-import asyncio
 
 from textual import events
 from textual.widgets import Select
@@ -16,18 +15,9 @@ from textual.widgets._select import SelectOverlay
 from g2d_tui.screens.model_pickers import MAX_OPTIONS
 from g2d_tui.services.gemini.models import MAX_MODELS
 from tests.faults.helpers import notes, prompt_text, wait_until
-from tests.ui.helpers import keyed_settings, make_app, settle
+from tests.ui.helpers import keyed_settings, make_app, poll_without_pilot, settle
 
 SIZE = (100, 40)
-
-
-async def _wait_for(condition, *, seconds: float) -> bool:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.005)
-    return True
 
 
 def _listing(app) -> bool:
@@ -41,7 +31,7 @@ async def test_typing_goes_on_while_100000_models_are_listed_and_the_picker_open
     async with app.run_test(size=SIZE) as pilot:
         # A tight poll, so the keys go in as soon as the listing is under way; bounded only so
         # that a listing that never starts fails here, saying so, on however busy a machine.
-        started = await _wait_for(lambda: _listing(app) and fake_gemini.requests_to("models"), seconds=180)
+        started = await poll_without_pilot(lambda: _listing(app) and fake_gemini.requests_to("models"), seconds=180, step=0.005)
         assert started, f"the model listing never started: {notes(app.screen)!r}"
         typed_while_listing = []
         for key in "hello":
@@ -49,7 +39,7 @@ async def test_typing_goes_on_while_100000_models_are_listed_and_the_picker_open
             # process to go idle, i.e. for the listing to end).
             app.post_message(events.Key(key, key))
             wanted = typed_while_listing[-1][0] + key if typed_while_listing else key
-            await _wait_for(lambda: prompt_text(app) == wanted, seconds=60)
+            await poll_without_pilot(lambda: prompt_text(app) == wanted, seconds=60, step=0.005)
             typed_while_listing.append((prompt_text(app), _listing(app), len(fake_gemini.requests_to("models"))))
         assert typed_while_listing[-1][0] == "hello"
         handled_midway = [pages for text, listing, pages in typed_while_listing if listing and text]

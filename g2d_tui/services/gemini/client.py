@@ -141,8 +141,8 @@ def build_client(config: GeminiConfig) -> Any:
             base_url=config.base_url or None,
             api_version=config.api_version,
             timeout=int(config.timeout * 1000),
-            # One attempt: no hidden retries (the aiohttp transport, used when aiohttp
-            # is installed, otherwise retries connection errors after a 1-10 s sleep).
+            # One attempt: no hidden retries (the aiohttp transport, which the SDK uses
+            # when told httpx2 with aiohttp loaded, retries connection errors after 1-10 s).
             retry_options=types.HttpRetryOptions(attempts=1),
             # Never follow redirects: httpx drops only ``Authorization`` on a cross-origin
             # hop, so a 3xx would carry x-goog-api-key to another host. The SDK keeps only
